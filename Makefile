@@ -1,0 +1,60 @@
+# parkpi — the two commands a newcomer needs are `make run` and `make test`.
+# Everything they need is installed from here: uv (bootstrapped into .tools/ if absent),
+# then the locked Python environment in .venv/ (uv.lock).
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+
+export UV_COMPILE_BYTECODE := 1
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+export DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster_home
+
+.PHONY: help install run test dev lint bench sample clean
+
+help:
+	@echo "make run    install, then build everything on the bundled sample and print a summary"
+	@echo "make test   install, then run the test suite"
+	@echo "make dev    install, then open the Dagster UI on http://127.0.0.1:3000"
+	@echo "make lint   ruff"
+	@echo "make bench  ingestion benchmark (BENCH_EVENTS=1000000 by default)"
+	@echo "make sample regenerate sources/sample/ from sources/generate.py"
+	@echo "make clean  remove the warehouse, dbt output and caches (not .venv)"
+
+.tools/bin/uv:
+	@if ! command -v $(PYTHON) >/dev/null 2>&1; then echo "parkpi needs $(PYTHON) on PATH" >&2; exit 1; fi
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: .venv/.installed
+
+run: install
+	@mkdir -p "$(DAGSTER_HOME)"
+	.venv/bin/parkpi run
+
+test: install
+	@mkdir -p "$(DAGSTER_HOME)"
+	.venv/bin/python -m pytest
+
+dev: install
+	@mkdir -p "$(DAGSTER_HOME)"
+	.venv/bin/parkpi prepare
+	.venv/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+lint: install
+	.venv/bin/ruff check sources orchestration tests bench
+
+bench: install
+	.venv/bin/python bench/ingest.py --events $${BENCH_EVENTS:-1000000}
+
+sample: install
+	.venv/bin/python -m sources.generate --out sources/sample --clean
+
+clean:
+	rm -rf warehouse dbt_project/target dbt_project/logs .pytest_cache .ruff_cache

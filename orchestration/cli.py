@@ -1,0 +1,78 @@
+"""The ``parkpi`` command line: ``parkpi run`` is the main job behind ``make run``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from sources.settings import export_for_dbt, get_settings
+
+
+def _dagster_home() -> None:
+    """Runs launched from the CLI are recorded where the UI (`make dev`) looks for them."""
+    settings = get_settings()
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.warehouse_dir / "dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+
+
+def command_prepare(_: argparse.Namespace) -> int:
+    from orchestration.lib.dbt import prepare_dbt
+
+    export_for_dbt()
+    # prepare_dbt()  # TODO(transform): wired with the dbt assets
+    return 0
+
+
+def command_run(args: argparse.Namespace) -> int:
+    settings = export_for_dbt()
+    _dagster_home()
+    print(f"parkpi run — landing folder {settings.landing_dir}")
+    print(f"             warehouse      {settings.warehouse}")
+    from orchestration.lib.dbt import prepare_dbt
+
+    started = time.perf_counter()
+    # prepare_dbt()  # TODO(transform): wired with the dbt assets
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+    from orchestration.defs.jobs import MAIN_JOB_NAME
+
+    job = defs.resolve_job_def(MAIN_JOB_NAME)
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+        )
+    seconds = time.perf_counter() - started
+    from orchestration.lib.summary import print_failure, print_summary
+
+    if not result.success:
+        print_failure(result)
+        print(f"\nparkpi run FAILED after {seconds:.1f} s (run id {result.run_id})", file=sys.stderr)
+        return 1
+    print_summary(settings)
+    print(f"\nparkpi run succeeded in {seconds:.1f} s (run id {result.run_id})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="parkpi", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="materialise every asset (the main job) and print a summary")
+    run.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
+    run.set_defaults(handler=command_run)
+    prepare = commands.add_parser("prepare", help="parse the dbt project (manifest for Dagster)")
+    prepare.set_defaults(handler=command_prepare)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""The parkpi Dagster code location: assembles the modules in orchestration/defs/."""
+
+import dagster as dg
+
+from orchestration.defs import ingest, jobs
+from orchestration.lib.resources import warehouse_resource
+from sources.settings import export_for_dbt
+
+export_for_dbt()  # one settings place: resolve defaults into the env that dbt reads too
+
+defs = dg.Definitions.merge(
+    ingest.defs,
+    jobs.defs,
+    dg.Definitions(resources={"warehouse": warehouse_resource()}),
+)

@@ -1,0 +1,675 @@
+"""Load one source's landing files into its raw DuckDB schema.
+
+One mechanism serves all four sources; each source only supplies its contract
+(:mod:`sources.contracts`). For every source the load
+
+1. lists the landing files (``<landing>/<token>/**``) and compares them with the source's
+   file manifest (path, size, mtime, sha256): unchanged files are not read at all;
+2. in ONE transaction deletes the rows of changed and removed files, reads new and changed
+   files with DuckDB's own readers (xlsx through openpyxl), parses every value against the
+   contract in SQL, inserts valid rows into the raw table and contract-violating rows into
+   ``rejects`` (file, line, raw content, reason), and updates the manifest;
+3. on any error rolls back, so what was loaded before stays exactly as it was, and raises
+   :class:`LoadError` naming the file and the problem.
+
+File names and values are always passed to DuckDB as parameters, never pasted into SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from sources.contracts import FORMAT_HINTS, Entity, Field, Source
+from sources.warehouse import ensure_raw_schema, quote
+
+Progress = Callable[[str], None]
+
+# A delimiter that cannot occur in a JSON line, so DuckDB's CSV reader hands us whole lines.
+_LINE_READER = (
+    "read_csv($files, columns = {'line': 'VARCHAR'}, header = false, delim = '\x01', "
+    "quote = '', escape = '', auto_detect = false, filename = true)"
+)
+
+
+class LoadError(Exception):
+    """A landing file could not be read at all; nothing of this load was kept."""
+
+    def __init__(self, source: str, file: str, problem: str, fix: str = "") -> None:
+        self.source, self.file, self.problem, self.fix = source, file, problem, fix
+        message = f"[{source}] {file}: {problem}"
+        if fix:
+            message += f" — {fix}"
+        message += " (nothing of this load was kept; earlier data is untouched)"
+        super().__init__(message)
+
+
+@dataclass
+class FileEntry:
+    relative_path: str  # "/"-separated, relative to the landing root
+    absolute_path: Path
+    entity: Entity
+    size_bytes: int
+    mtime_ns: int
+    sha256: str | None = None
+
+
+@dataclass
+class LoadResult:
+    source: str
+    load_id: int | None
+    files_added: list[str] = field(default_factory=list)
+    files_changed: list[str] = field(default_factory=list)
+    files_removed: list[str] = field(default_factory=list)
+    files_unchanged: int = 0
+    files_ignored: list[str] = field(default_factory=list)
+    rows_loaded: int = 0  # by this load
+    rows_rejected: int = 0  # by this load
+    rows_deleted: int = 0  # rows of changed and removed files taken out
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    table_rows: dict[str, int] = field(default_factory=dict)  # totals after the load
+    total_rejects: int = 0
+    seconds: float = 0.0
+
+    @property
+    def files_read(self) -> int:
+        return len(self.files_added) + len(self.files_changed)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.files_added or self.files_changed or self.files_removed)
+
+
+def path_order_key(relative_path: str) -> bytes:
+    """The contract's "path order": plain byte-wise sort of the relative path."""
+    return relative_path.encode("utf-8")
+
+
+def discover(landing_dir: Path, source: Source) -> tuple[dict[str, FileEntry], list[str]]:
+    """Find the source's landing files. Returns (files by relative path, ignored notes)."""
+    root = landing_dir.resolve()
+    top = root / source.token
+    found: dict[str, FileEntry] = {}
+    ignored: list[str] = []
+    if not top.is_dir():
+        return found, ignored
+    for directory, dirnames, filenames in os.walk(top, followlinks=False):
+        dirnames.sort()
+        for dirname in list(dirnames):
+            if (Path(directory) / dirname).is_symlink():
+                ignored.append(f"{_relative(root, Path(directory) / dirname)}/ (linked folder)")
+                dirnames.remove(dirname)
+        for name in sorted(filenames):
+            path = Path(directory) / name
+            relative = _relative(root, path)
+            if name.startswith(".") or name.startswith("~$"):
+                continue  # hidden files and Office lock files are not exports
+            entity = next((e for e in source.entities if e.matches(relative)), None)
+            if entity is None:
+                ignored.append(f"{relative} (not an accepted file type for {source.token})")
+                continue
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                ignored.append(f"{relative} (link to a file outside the landing folder)")
+                continue
+            stat = path.stat()
+            found[relative] = FileEntry(relative, path, entity, stat.st_size, stat.st_mtime_ns)
+    return found, ignored
+
+
+def _relative(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def sha256_of(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def load_source(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    landing_dir: Path,
+    *,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Bring the source's raw tables in line with its landing files (see module doc)."""
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    ensure_raw_schema(con, source)
+    schema = quote(source.schema)
+
+    files, ignored = discover(landing_dir, source)
+    manifest = {
+        row[0]: row[1:]
+        for row in con.execute(f"SELECT file_path, size_bytes, mtime_ns, sha256 FROM {schema}.manifest").fetchall()
+    }
+    result = LoadResult(source=source.token, load_id=None, files_ignored=ignored)
+    touched: list[FileEntry] = []  # same content, new mtime: refresh the manifest only
+    to_read: list[FileEntry] = []
+    for relative in sorted(files, key=path_order_key):
+        entry = files[relative]
+        known = manifest.get(relative)
+        if known and known[0] == entry.size_bytes and known[1] == entry.mtime_ns:
+            result.files_unchanged += 1
+            continue
+        entry.sha256 = sha256_of(entry.absolute_path)
+        if known and known[2] == entry.sha256:
+            result.files_unchanged += 1
+            touched.append(entry)
+        elif known:
+            result.files_changed.append(relative)
+            to_read.append(entry)
+        else:
+            result.files_added.append(relative)
+            to_read.append(entry)
+    result.files_removed = sorted(set(manifest) - set(files), key=path_order_key)
+    say(
+        f"{source.token}: {len(files)} files — {len(result.files_added)} new, "
+        f"{len(result.files_changed)} changed, {len(result.files_removed)} removed, "
+        f"{result.files_unchanged} unchanged" + (f", {len(ignored)} ignored" if ignored else "")
+    )
+
+    if result.changed or touched:
+        now = dt.datetime.now().replace(microsecond=0)
+        load_id = con.execute(f"SELECT coalesce(max(_load_id), 0) + 1 FROM {schema}.loads").fetchone()[0]
+        result.load_id = load_id
+        con.begin()
+        try:
+            _refresh_mtimes(con, schema, touched)
+            if result.changed:
+                stale = result.files_changed + result.files_removed
+                result.rows_deleted = _delete_files(con, source, stale, load_id)
+                per_file = _read_files(con, source, landing_dir, to_read, load_id, now, say)
+                _write_manifest(con, schema, to_read, per_file, load_id, now)
+                result.rows_loaded = sum(loaded for loaded, _ in per_file.values())
+                result.rows_rejected = sum(rejected for _, rejected in per_file.values())
+                con.execute(
+                    f"INSERT INTO {schema}.loads VALUES (?, ?, current_localtimestamp()::TIMESTAMP, "
+                    "?, ?, ?, ?, ?, ?)",
+                    [
+                        load_id, now, len(result.files_added), len(result.files_changed),
+                        len(result.files_removed), result.files_unchanged,
+                        result.rows_loaded, result.rows_rejected,
+                    ],
+                )
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        finally:
+            for table in ("_parsed", "_offsets", "_csv", "_csv_bad", "_csv_refused", "_xlsx"):
+                con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    else:
+        say(f"{source.token}: nothing changed, no file read")
+
+    for entity in source.entities:
+        result.table_rows[entity.name] = con.execute(
+            f"SELECT count(*) FROM {schema}.{quote(entity.name)}"
+        ).fetchone()[0]
+    result.total_rejects = con.execute(f"SELECT count(*) FROM {schema}.rejects").fetchone()[0]
+    result.reject_reasons = dict(
+        con.execute(
+            f"""SELECT split_part(reason, ';', 1) AS first_reason, count(*)
+                FROM {schema}.rejects GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 20"""
+        ).fetchall()
+    )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _refresh_mtimes(con: duckdb.DuckDBPyConnection, schema: str, entries: list[FileEntry]) -> None:
+    for entry in entries:
+        con.execute(
+            f"UPDATE {schema}.manifest SET mtime_ns = ?, size_bytes = ? WHERE file_path = ?",
+            [entry.mtime_ns, entry.size_bytes, entry.relative_path],
+        )
+
+
+def _delete_files(
+    con: duckdb.DuckDBPyConnection, source: Source, paths: list[str], load_id: int
+) -> int:
+    if not paths:
+        return 0
+    schema = quote(source.schema)
+    deleted = 0
+    if source.token == "portal":
+        # Dossiers that lose events must be recomputed downstream, even if no new row names them.
+        con.execute(
+            f"""INSERT INTO {schema}.dossier_changes
+                SELECT DISTINCT ?, MaHoSo FROM {schema}.events WHERE _source_file IN (SELECT unnest(?))""",
+            [load_id, paths],
+        )
+    for entity in source.entities:
+        deleted += con.execute(
+            f"DELETE FROM {schema}.{quote(entity.name)} WHERE _source_file IN (SELECT unnest(?))",
+            [paths],
+        ).fetchone()[0]
+    con.execute(f"DELETE FROM {schema}.rejects WHERE _source_file IN (SELECT unnest(?))", [paths])
+    con.execute(f"DELETE FROM {schema}.manifest WHERE file_path IN (SELECT unnest(?))", [paths])
+    return deleted
+
+
+def _write_manifest(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    entries: list[FileEntry],
+    per_file: dict[str, tuple[int, int]],
+    load_id: int,
+    now: dt.datetime,
+) -> None:
+    rows = [
+        (e.relative_path, e.size_bytes, e.mtime_ns, e.sha256, *per_file.get(e.relative_path, (0, 0)), load_id, now)
+        for e in entries
+    ]
+    if rows:
+        con.executemany(f"INSERT INTO {schema}.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+# --------------------------------------------------------------------------------------
+# Reading. Every reader fills the temp table ``_parsed`` through ``_parse_into``:
+# one column per contract field (typed), ``_file``, ``_line``, ``_raw`` and ``_reason``.
+# --------------------------------------------------------------------------------------
+
+
+def _read_files(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    landing_dir: Path,
+    entries: list[FileEntry],
+    load_id: int,
+    now: dt.datetime,
+    say: Progress,
+) -> dict[str, tuple[int, int]]:
+    """Read the files into the raw table and rejects. Returns {file: (loaded, rejected)}."""
+    per_file: dict[str, tuple[int, int]] = {}
+    for entity in source.entities:
+        mine = [e for e in entries if e.entity is entity]
+        jsonl = [e for e in mine if e.relative_path.lower().endswith((".jsonl", ".jsonl.gz"))]
+        csv = [e for e in mine if e.relative_path.lower().endswith((".csv", ".csv.gz"))]
+        xlsx = [e for e in mine if e.relative_path.lower().endswith(".xlsx")]
+        if jsonl:
+            say(f"{source.token}: reading {len(jsonl)} JSON Lines files")
+            _read_jsonl(con, source, entity, landing_dir, jsonl)
+            per_file.update(_store(con, source, entity, load_id, now))
+        for number, entry in enumerate(csv, 1):
+            if len(csv) > 20 and number % 20 == 0:
+                say(f"{source.token}: CSV file {number}/{len(csv)}")
+            _read_csv(con, source, entity, entry)
+            per_file.update(_store(con, source, entity, load_id, now))
+        for entry in xlsx:
+            _read_xlsx(con, source, entity, entry)
+            per_file.update(_store(con, source, entity, load_id, now))
+    return per_file
+
+
+def _read_jsonl(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    entity: Entity,
+    landing_dir: Path,
+    entries: list[FileEntry],
+) -> None:
+    structure = json.dumps({f.name: "VARCHAR" for f in entity.fields}, ensure_ascii=False)
+    # DuckDB numbers lines across all files of one scan, file after file; the per-file
+    # offset is subtracted when rows are stored (see _store).
+    staged = f"""
+        SELECT
+            {", ".join(f"parsed.{quote(f.name)} AS {quote(f.name)}" for f in entity.fields)},
+            file_path AS _file,
+            ordinality AS _line,
+            line AS _raw,
+            CASE
+                WHEN line IS NULL OR trim(line) = '' THEN '__blank__'
+                WHEN parsed IS NULL THEN 'line is not a JSON object'
+            END AS _pre_reason
+        FROM (
+            SELECT
+                filename AS file_path,
+                ordinality,
+                line,
+                CASE WHEN ltrim(line) LIKE '{{%'
+                    THEN try(json_transform(line, $structure)) END AS parsed
+            FROM {_LINE_READER} WITH ORDINALITY
+        )
+    """
+    files = [str(e.absolute_path) for e in entries]
+    try:
+        _parse_into(con, entity, staged, {"files": files, "structure": structure})
+    except duckdb.Error as error:
+        # The multi-file scan does not say which file broke: find it, then report it.
+        for entry in entries:
+            try:
+                con.execute(
+                    f"SELECT count(*) FROM {_LINE_READER}", {"files": [str(entry.absolute_path)]}
+                ).fetchone()
+            except duckdb.Error as file_error:
+                raise _unreadable(source, entry, file_error) from file_error
+        raise _unreadable(source, entries[0], error) from error
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _offsets AS "
+        "SELECT _file, min(_line) - 1 AS _offset, NULL::VARCHAR AS _relative FROM _parsed GROUP BY _file"
+    )
+    # Blank lines keep their place in the numbering above but are no records.
+    con.execute("DELETE FROM _parsed WHERE _reason = '__blank__'")
+    relative = {str(e.absolute_path): e.relative_path for e in entries}
+    con.executemany(
+        "UPDATE _offsets SET _relative = ? WHERE _file = ?",
+        [(rel, absolute) for absolute, rel in relative.items()],
+    )
+
+
+def _unreadable(source: Source, entry: FileEntry, error: Exception) -> LoadError:
+    text = str(error)
+    lowered = text.lower()
+    if "unicode" in lowered or "utf-8" in lowered or "utf8" in lowered:
+        return LoadError(source.token, entry.relative_path, "is not UTF-8 text",
+                         "export it again as UTF-8 (with or without BOM)")
+    if "gzip" in lowered or "compress" in lowered or "zlib" in lowered or "inflate" in lowered:
+        return LoadError(source.token, entry.relative_path, f"is not a readable gzip file ({text.splitlines()[0]})",
+                         "copy the export again; the file is truncated or not gzip")
+    return LoadError(source.token, entry.relative_path, f"cannot be read: {text.splitlines()[0]}")
+
+
+def _check_header(source: Source, entity: Entity, entry: FileEntry, header: Iterable[str]) -> None:
+    present = set(header)
+    missing = [name for name in entity.required if name not in present]
+    if missing:
+        lowered = {h.strip().lower(): h for h in present if isinstance(h, str)}
+        hints = [f"'{lowered[m.lower()]}' should be '{m}'" for m in missing if m.lower() in lowered]
+        raise LoadError(
+            source.token,
+            entry.relative_path,
+            "missing required columns: " + ", ".join(missing),
+            ("headers must match the contract exactly: " + "; ".join(hints))
+            if hints
+            else "the header row must name the contract's columns exactly (see contracts/sources.md)",
+        )
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, entity: Entity, entry: FileEntry) -> None:
+    reader = (
+        "read_csv($file, header = true, all_varchar = true, delim = ',', quote = '\"', "
+        "escape = '\"', store_rejects = true, rejects_scan = 'csv_rejects_scan', "
+        "rejects_table = 'csv_rejects')"
+    )
+    params = {"file": str(entry.absolute_path)}
+    try:
+        header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}", params).fetchall()]
+    except duckdb.Error as error:
+        if entry.size_bytes == 0:
+            raise LoadError(source.token, entry.relative_path, "is empty (no header row)",
+                            "remove the file or export it again") from error
+        raise _unreadable(source, entry, error) from error
+    _check_header(source, entity, entry, header)
+    try:
+        # DuckDB appends to its rejects tables on every scan (the DESCRIBE above included).
+        con.execute("DROP TABLE IF EXISTS temp.csv_rejects")
+        con.execute("DROP TABLE IF EXISTS temp.csv_rejects_scan")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM {reader} WITH ORDINALITY", params)
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _csv_refused AS
+               SELECT line, min(error_type::VARCHAR) AS error_type, min(csv_line) AS csv_line,
+                   min(error_message) AS error_message
+               FROM csv_rejects GROUP BY line"""
+        )
+        structural = con.execute(
+            "SELECT line, error_type, csv_line, error_message FROM _csv_refused ORDER BY line"
+        ).fetchall()
+    except duckdb.Error as error:
+        raise _unreadable(source, entry, error) from error
+    for line, error_type, _, _ in structural:
+        if "ENCODING" in str(error_type).upper():
+            raise LoadError(source.token, entry.relative_path, f"is not UTF-8 text (line {line})",
+                            "export it again as UTF-8 (with or without BOM)")
+    # Lines DuckDB refused (wrong number of columns, broken quoting) are rejects too; the
+    # remaining rows' line numbers are shifted back past them: row o (1-based) sits on line
+    # o + 1 (header) + number of refused lines before it.
+    bad_lines = sorted({line for line, *_ in structural})
+    con.execute("CREATE OR REPLACE TEMP TABLE _csv_bad (good_before BIGINT, shift BIGINT)")
+    if bad_lines:
+        con.executemany(
+            "INSERT INTO _csv_bad VALUES (?, ?)",
+            [(line - 1 - index, index) for index, line in enumerate(bad_lines, 1)],
+        )
+    columns = ", ".join(
+        f"{quote(f.name)}" if f.name in header else f"NULL::VARCHAR AS {quote(f.name)}"
+        for f in entity.fields
+    )
+    raw = "to_json(struct_pack(" + ", ".join(f"{quote(h)} := {quote(h)}" for h in header) + "))"
+    staged = f"""
+        SELECT {columns},
+            $relative AS _file,
+            ordinality + 1 + coalesce(shift, 0) AS _line,
+            {raw}::VARCHAR AS _raw,
+            NULL::VARCHAR AS _pre_reason
+        FROM _csv ASOF LEFT JOIN (
+            SELECT good_before, max(shift) AS shift FROM _csv_bad GROUP BY ALL
+        ) AS bad ON _csv.ordinality > bad.good_before
+        UNION ALL
+        SELECT {", ".join(f"NULL::VARCHAR AS {quote(f.name)}" for f in entity.fields)},
+            $relative, line, csv_line, 'not a valid CSV row: ' || error_message
+        FROM _csv_refused
+    """
+    _parse_into(con, entity, staged, {"relative": entry.relative_path})
+    _single_file_offsets(con, entry)
+
+
+def _single_file_offsets(con: duckdb.DuckDBPyConnection, entry: FileEntry) -> None:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _offsets AS SELECT ?::VARCHAR AS _file, 0::BIGINT AS _offset, "
+        "?::VARCHAR AS _relative",
+        [entry.relative_path, entry.relative_path],
+    )
+
+
+def _read_xlsx(con: duckdb.DuckDBPyConnection, source: Source, entity: Entity, entry: FileEntry) -> None:
+    import openpyxl  # imported here: only spreadsheet sources need it
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        # data_only: a formula cell counts as the value Excel last computed for it.
+        workbook = openpyxl.load_workbook(entry.absolute_path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise LoadError(source.token, entry.relative_path, f"is not a readable .xlsx workbook ({error})",
+                        "save it again from Excel as .xlsx, or export as UTF-8 CSV") from error
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header_row = next(rows, None) or ()
+        header = [str(value).strip() if value is not None else "" for value in header_row]
+        _check_header(source, entity, entry, header)
+        kinds = {f.name: f.kind for f in entity.fields}
+        positions = {name: index for index, name in enumerate(header) if name in kinds}
+        records = []
+        for number, row in enumerate(rows, 2):
+            if row is None or all(value is None or str(value).strip() == "" for value in row):
+                continue  # blank rows at the end of a sheet are formatting, not data
+            cells = {
+                name: _cell_text(row[index] if index < len(row) else None, kinds[name])
+                for name, index in positions.items()
+            }
+            raw = json.dumps(
+                {h: _cell_text(v, "text") for h, v in zip(header, row, strict=False) if h},
+                ensure_ascii=False,
+            )
+            records.append((*[cells.get(f.name) for f in entity.fields], entry.relative_path, number, raw))
+    except LoadError:
+        raise
+    except Exception as error:  # openpyxl raises many kinds for broken sheets
+        raise LoadError(source.token, entry.relative_path, f"cannot be read as a spreadsheet ({error})",
+                        "save it again from Excel as .xlsx") from error
+    finally:
+        workbook.close()
+    names = [quote(f.name) for f in entity.fields]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _xlsx ("
+        + ", ".join(f"{name} VARCHAR" for name in names)
+        + ", _file VARCHAR, _line BIGINT, _raw VARCHAR)"
+    )
+    if records:
+        placeholders = ", ".join("?" for _ in range(len(names) + 3))
+        con.executemany(f"INSERT INTO _xlsx VALUES ({placeholders})", records)
+    staged = f"SELECT {', '.join(names)}, _file, _line, _raw, NULL::VARCHAR AS _pre_reason FROM _xlsx"
+    _parse_into(con, entity, staged, {})
+    _single_file_offsets(con, entry)
+
+
+def _cell_text(value: object, kind: str) -> str | None:
+    """Spreadsheet cells arrive typed; turn them into the text the contract describes."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if kind == "month_vn":
+            return value.strftime("%m/%Y")
+        if kind == "date_iso":
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%m/%Y") if kind == "month_vn" else value.strftime("%d/%m/%Y 00:00")
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------
+# Parsing against the contract, in SQL, and storing.
+# --------------------------------------------------------------------------------------
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _parse_expression(f: Field, value: str) -> str:
+    """SQL that turns the cleaned text ``value`` into the field's type, NULL if it cannot."""
+    if f.kind == "text":
+        return value
+    if f.kind == "int":
+        return f"CASE WHEN regexp_full_match({value}, '[0-9]{{1,9}}') THEN {value}::INTEGER END"
+    if f.kind == "int_thousands":
+        return (
+            f"CASE WHEN regexp_full_match({value}, '-?[0-9]{{1,3}}(\\.[0-9]{{3}})+|-?[0-9]{{1,18}}') "
+            f"THEN replace({value}, '.', '')::BIGINT END"
+        )
+    if f.kind == "ts_compact":
+        return (
+            f"CASE WHEN regexp_full_match({value}, '[0-9]{{14}}') "
+            f"THEN try_strptime({value}, '%Y%m%d%H%M%S') END"
+        )
+    if f.kind == "ts_vn":
+        return (
+            f"CASE WHEN regexp_full_match({value}, '[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}} [0-9]{{1,2}}:[0-9]{{2}}') "
+            f"THEN try_strptime({value}, '%d/%m/%Y %H:%M') END"
+        )
+    if f.kind == "month_vn":
+        return (
+            f"CASE WHEN regexp_full_match({value}, '[0-9]{{1,2}}/[0-9]{{4}}') "
+            f"THEN try_strptime('01/' || {value}, '%d/%m/%Y')::DATE END"
+        )
+    if f.kind == "date_iso":
+        return (
+            f"CASE WHEN regexp_full_match({value}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+            f"THEN try_strptime({value}, '%Y-%m-%d')::DATE END"
+        )
+    raise ValueError(f"unknown field kind {f.kind}")
+
+
+def reason_expressions(entity: Entity) -> list[tuple[Field, str, str]]:
+    """For each field: (field, parse SQL over column ``_v_<i>``, reason SQL or NULL)."""
+    out = []
+    for index, f in enumerate(entity.fields):
+        value = f"_v_{index}"
+        parsed = _parse_expression(f, value)
+        name = f.name.replace("'", "''")
+        checks = []
+        if f.required:
+            checks.append(f"WHEN {value} IS NULL THEN '{name}: required value missing'")
+        if f.kind != "text":
+            hint = FORMAT_HINTS[f.kind].replace("'", "''")
+            checks.append(
+                f"WHEN {value} IS NOT NULL AND ({parsed}) IS NULL "
+                f"THEN '{name}: ''' || {value} || ''' is not {hint}'"
+            )
+        if f.allowed is not None:
+            listed = ", ".join(_sql_literal(v) for v in f.allowed)
+            shown = ", ".join(str(v) for v in f.allowed).replace("'", "''")
+            checks.append(
+                f"WHEN ({parsed}) IS NOT NULL AND ({parsed}) NOT IN ({listed}) "
+                f"THEN '{name}: ''' || {value} || ''' is not one of {shown}'"
+            )
+        reason = f"CASE {' '.join(checks)} END" if checks else "NULL"
+        out.append((f, parsed, reason))
+    return out
+
+
+def _parse_into(con: duckdb.DuckDBPyConnection, entity: Entity, staged: str, params: dict) -> None:
+    expressions = reason_expressions(entity)
+    cleaned = ", ".join(
+        f"nullif(trim({quote(f.name)}), '') AS _v_{i}" for i, f in enumerate(entity.fields)
+    )
+    parsed = ", ".join(f"{p} AS {quote(f.name)}" for f, p, _ in expressions)
+    reasons = ", ".join(r for _, _, r in expressions)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _parsed AS
+            SELECT {parsed}, _file, _line,
+                CASE WHEN _reason IS NOT NULL THEN _raw END AS _raw, _reason
+            FROM (
+                SELECT *, coalesce(_pre_reason, nullif(concat_ws('; ', {reasons}), '')) AS _reason
+                FROM (SELECT {cleaned}, _file, _line, _raw, _pre_reason FROM ({staged}))
+            )""",
+        params,
+    )
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    entity: Entity,
+    load_id: int,
+    now: dt.datetime,
+) -> dict[str, tuple[int, int]]:
+    schema = quote(source.schema)
+    columns = ", ".join(quote(f.name) for f in entity.fields)
+    joined = "FROM _parsed p JOIN _offsets o ON p._file = o._file"
+    con.execute(
+        f"""INSERT INTO {schema}.{quote(entity.name)}
+            SELECT {columns}, o._relative, p._line - o._offset, ?, ?
+            {joined} WHERE p._reason IS NULL""",
+        [load_id, now],
+    )
+    con.execute(
+        f"""INSERT INTO {schema}.rejects
+            SELECT ?, o._relative, p._line - o._offset, p._raw, p._reason, ?, ?
+            {joined} WHERE p._reason IS NOT NULL""",
+        [entity.name, load_id, now],
+    )
+    if source.token == "portal":
+        con.execute(
+            f"""INSERT INTO {schema}.dossier_changes
+                SELECT DISTINCT ?, MaHoSo FROM _parsed WHERE _reason IS NULL""",
+            [load_id],
+        )
+    counts = con.execute(
+        f"""SELECT o._relative, count(*) FILTER (p._reason IS NULL), count(*) FILTER (p._reason IS NOT NULL)
+            {joined} GROUP BY ALL"""
+    ).fetchall()
+    return {relative: (loaded, rejected) for relative, loaded, rejected in counts}
+
+
+def summarise_reasons(reasons: dict[str, int], limit: int = 5) -> str:
+    top = Counter(reasons).most_common(limit)
+    return "; ".join(f"{count}× {reason}" for reason, count in top)
