@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import gzip
 import json
 import os
 import time
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -297,6 +299,8 @@ def _read_files(
         jsonl = [e for e in mine if e.relative_path.lower().endswith((".jsonl", ".jsonl.gz"))]
         csv = [e for e in mine if e.relative_path.lower().endswith((".csv", ".csv.gz"))]
         xlsx = [e for e in mine if e.relative_path.lower().endswith(".xlsx")]
+        for entry in jsonl + csv:
+            _sniff_text(source, entry)
         if jsonl:
             say(f"{source.token}: reading {len(jsonl)} JSON Lines files")
             _read_jsonl(con, source, entity, landing_dir, jsonl)
@@ -346,14 +350,19 @@ def _read_jsonl(
     try:
         _parse_into(con, entity, staged, {"files": files, "structure": structure})
     except duckdb.Error as error:
-        # The multi-file scan does not say which file broke: find it, then report it.
-        for entry in entries:
-            try:
-                con.execute(
-                    f"SELECT count(*) FROM {_LINE_READER}", {"files": [str(entry.absolute_path)]}
-                ).fetchone()
-            except duckdb.Error as file_error:
-                raise _unreadable(source, entry, file_error) from file_error
+        # The multi-file scan does not say which file broke: find it (on a cursor of its
+        # own, as the failed statement aborted this transaction), then report it.
+        probe = con.cursor()
+        try:
+            for entry in entries:
+                try:
+                    probe.execute(
+                        f"SELECT count(*) FROM {_LINE_READER}", {"files": [str(entry.absolute_path)]}
+                    ).fetchone()
+                except duckdb.Error as file_error:
+                    raise _unreadable(source, entry, file_error) from file_error
+        finally:
+            probe.close()
         raise _unreadable(source, entries[0], error) from error
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _offsets AS "
@@ -366,6 +375,28 @@ def _read_jsonl(
         "UPDATE _offsets SET _relative = ? WHERE _file = ?",
         [(rel, absolute) for absolute, rel in relative.items()],
     )
+
+
+def _sniff_text(source: Source, entry: FileEntry) -> None:
+    """Cheap look at the first 64 KiB of a text export, for a clear message on the usual
+    wrong encodings (UTF-16 from Excel, Windows-1258) before DuckDB reads it."""
+    opener = gzip.open if entry.relative_path.lower().endswith(".gz") else open
+    try:
+        with opener(entry.absolute_path, "rb") as handle:
+            head = handle.read(65536)
+    except (OSError, EOFError, zlib.error) as error:
+        raise LoadError(source.token, entry.relative_path, f"is not a readable gzip file ({error})",
+                        "copy the export again; the file is truncated or not gzip") from error
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise LoadError(source.token, entry.relative_path, "is not UTF-8 text (it looks like UTF-16)",
+                        "export it again as UTF-8 (in Excel: CSV UTF-8)")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # not just a character cut at the 64 KiB boundary
+            raise LoadError(source.token, entry.relative_path,
+                            f"is not UTF-8 text (byte {error.start}: {head[error.start:error.start + 1]!r})",
+                            "export it again as UTF-8 (Windows-1258 and TCVN3 are not accepted)") from error
 
 
 def _unreadable(source: Source, entry: FileEntry, error: Exception) -> LoadError:
@@ -403,12 +434,12 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, entity: Entity, en
         "rejects_table = 'csv_rejects')"
     )
     params = {"file": str(entry.absolute_path)}
+    if entry.size_bytes == 0:
+        raise LoadError(source.token, entry.relative_path, "is empty (no header row)",
+                        "remove the file or export it again")
     try:
         header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}", params).fetchall()]
     except duckdb.Error as error:
-        if entry.size_bytes == 0:
-            raise LoadError(source.token, entry.relative_path, "is empty (no header row)",
-                            "remove the file or export it again") from error
         raise _unreadable(source, entry, error) from error
     _check_header(source, entity, entry, header)
     try:

@@ -1,0 +1,380 @@
+"""Raw ingestion: readers, rejects, unreadable files, idempotency and incremental loads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import os
+from pathlib import Path
+
+import pytest
+
+from sources import loader
+from sources.contracts import CATALOG, MAILBOX, PORTAL, POSTAL
+from sources.loader import LoadError, load_source
+from tests.conftest import (
+    MAILBOX_HEADER,
+    PORTAL_HEADER,
+    POSTAL_HEADER,
+    event,
+    write_csv,
+    write_jsonl,
+    write_xlsx,
+)
+
+
+def rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def snapshot(con, table: str) -> list[tuple]:
+    return rows(con, f"SELECT * FROM {table} ORDER BY ALL")
+
+
+# ---------------------------------------------------------------- readers
+
+
+def test_jsonl_reader_types_lineage_and_digit_strings(con, landing: Path) -> None:
+    write_jsonl(
+        landing / "portal/2017/03/a.jsonl",
+        [
+            event("D1", 2, "20170301080000", NgayHenTra="20170310170000", MucDo="3", KenhThucHien="2"),
+            "",  # a blank line is no record but keeps the numbering
+            event("D1", 9, "20170305080000", HinhThucTra=1, DuocThanhToanTrucTuyen=None, LoaiDoiTuong=""),
+        ],
+    )
+    result = load_source(con, PORTAL, landing)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
+    got = rows(
+        con,
+        "SELECT MaHoSo, KenhThucHien, MucDo, TrangThaiHoSo, ThoiDiem, NgayHenTra, HinhThucTra, "
+        "DuocThanhToanTrucTuyen, LoaiDoiTuong, _source_file, _source_line FROM raw_portal.events "
+        "ORDER BY _source_line",
+    )
+    assert got == [
+        ("D1", 2, 3, 2, dt.datetime(2017, 3, 1, 8), dt.datetime(2017, 3, 10, 17), None, None, None,
+         "portal/2017/03/a.jsonl", 1),
+        ("D1", 2, None, 9, dt.datetime(2017, 3, 5, 8), None, 1, None, None, "portal/2017/03/a.jsonl", 3),
+    ]
+
+
+def test_gzip_jsonl_and_line_numbers_across_files(con, landing: Path) -> None:
+    write_jsonl(landing / "portal/a.jsonl.gz", [event(f"A{i}") for i in range(5)], compress=True)
+    write_jsonl(landing / "portal/b.jsonl.gz", [event(f"B{i}") for i in range(3)], compress=True)
+    load_source(con, PORTAL, landing)
+    got = rows(con, "SELECT _source_file, MaHoSo, _source_line FROM raw_portal.events ORDER BY ALL")
+    assert got == [("portal/a.jsonl.gz", f"A{i}", i + 1) for i in range(5)] + [
+        ("portal/b.jsonl.gz", f"B{i}", i + 1) for i in range(3)
+    ]
+
+
+def test_csv_with_bom_gzip_extra_columns_and_missing_optional(con, landing: Path) -> None:
+    header = ["MaHoSo", "MaTTHC", "MaDonVi", "KenhThucHien", "TrangThaiHoSo", "ThoiDiem", "GhiChu"]
+    write_csv(landing / "portal/x.csv", header, [["C1", "1.1", "A", "1", "2", "20170102080000", "x, y"]], bom=True)
+    write_csv(landing / "portal/y.csv.gz", header, [["C2", "1.1", "A", "3", "2", "20170102080000", ""]], compress=True)
+    result = load_source(con, PORTAL, landing)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
+    assert rows(con, "SELECT MaHoSo, KenhThucHien, NgayHenTra, _source_line FROM raw_portal.events ORDER BY 1") == [
+        ("C1", 1, None, 2),
+        ("C2", 3, None, 2),
+    ]
+
+
+def test_postal_csv_and_xlsx_with_typed_cells(con, landing: Path) -> None:
+    write_csv(
+        landing / "postal/2017/a.csv",
+        POSTAL_HEADER,
+        [["EB000000001VN", "D1", "Chuyển trả kết quả", "A", "05/01/2017 10:00", "06/01/2017 09:30",
+          "Phát thành công", "25.000"]],
+        bom=True,
+    )
+    write_xlsx(
+        landing / "postal/2017/b.xlsx",
+        POSTAL_HEADER,
+        [
+            ["EB000000002VN", None, "Chuyển phát hồ sơ", "A", dt.datetime(2017, 1, 7, 8, 15), None,
+             "Đang vận chuyển", 18000],
+            ["EB000000003VN", "D3", "Chuyển trả kết quả", "A", "08/01/2017 10:00", "09/01/2017 11:00",
+             "Chuyển hoàn", "1.234.000"],
+        ],
+    )
+    result = load_source(con, POSTAL, landing)
+    assert (result.rows_loaded, result.rows_rejected) == (3, 0)
+    got = rows(con, 'SELECT "Mã bưu gửi", "Mã hồ sơ", "Ngày chấp nhận", "Cước (VNĐ)", _source_line '
+                    "FROM raw_postal.shipments ORDER BY 1")
+    assert got == [
+        ("EB000000001VN", "D1", dt.datetime(2017, 1, 5, 10), 25000, 2),
+        ("EB000000002VN", None, dt.datetime(2017, 1, 7, 8, 15), 18000, 2),
+        ("EB000000003VN", "D3", dt.datetime(2017, 1, 8, 10), 1234000, 3),
+    ]
+
+
+def test_mailbox_thousands_and_month(con, landing: Path) -> None:
+    write_xlsx(landing / "mailbox/2017/12.xlsx", MAILBOX_HEADER, [["A", "Sở A", "12/2017", "1.234", 1000, 12, 0]])
+    write_csv(landing / "mailbox/2017/11.csv", MAILBOX_HEADER, [["A", "Sở A", "11/2017", "1.222", "990", "5", "1"]])
+    load_source(con, MAILBOX, landing)
+    assert rows(con, 'SELECT "Kỳ báo cáo", "Tổng số hộp thư đã cấp", "Số hộp thư đang sử dụng" '
+                     "FROM raw_mailbox.reports ORDER BY 1") == [
+        (dt.date(2017, 11, 1), 1222, 990),
+        (dt.date(2017, 12, 1), 1234, 1000),
+    ]
+
+
+def test_catalog_recognises_files_by_name(con, landing: Path) -> None:
+    write_csv(landing / "catalog/agencies.csv",
+              ["MaDonVi", "TenDonVi", "Cap", "MaDonViCha", "HieuLucTu", "HieuLucDen", "MaDonViKeThua"],
+              [["A", "Sở A", "tinh", "", "2015-01-01", "2019-06-30", "B"], ["B", "Sở B", "tinh", "", "2019-07-01", "", ""]])
+    write_csv(landing / "catalog/procedures.csv",
+              ["MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "CapThucHien", "MucDo", "CoPhiLePhi", "HieuLucTu", "HieuLucDen"],
+              [["1.1", "Cấp phép", "LV1", "Lĩnh vực", "tinh", "3", "1", "2016-01-01", "2017-12-31"]])
+    write_csv(landing / "catalog/notes.csv", ["x"], [["y"]])
+    result = load_source(con, CATALOG, landing)
+    assert result.table_rows == {"agencies": 2, "procedures": 1}
+    assert result.files_ignored == ["catalog/notes.csv (not an accepted file type for catalog)"]
+    assert rows(con, "SELECT MaDonViKeThua, HieuLucDen FROM raw_catalog.agencies WHERE MaDonVi = 'A'") == [
+        ("B", dt.date(2019, 6, 30))
+    ]
+
+
+# ---------------------------------------------------------------- one test per reject reason
+
+
+def reject_of(con, schema: str = "raw_portal") -> tuple:
+    return rows(con, f"SELECT _source_file, _source_line, raw_content, reason FROM {schema}.rejects")
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (event("D9", 2, "20170102080000", MaTTHC=""), "MaTTHC: required value missing"),
+        ({k: v for k, v in event("D9").items() if k != "ThoiDiem"}, "ThoiDiem: required value missing"),
+        (event("D9", 2, "2017-01-02 08:00"), "ThoiDiem: '2017-01-02 08:00' is not yyyyMMddHHmmss"),
+        (event("D9", 2, "20171302080000"), "ThoiDiem: '20171302080000' is not yyyyMMddHHmmss"),
+        (event("D9", 2, NgayHenTra="soon"), "NgayHenTra: 'soon' is not yyyyMMddHHmmss"),
+        (event("D9", KenhThucHien="two"), "KenhThucHien: 'two' is not a whole number"),
+        (event("D9", KenhThucHien=7), "KenhThucHien: '7' is not one of 1, 2, 3"),
+        (event("D9", status=11), "TrangThaiHoSo: '11' is not one of 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"),
+        (event("D9", HinhThucTra=3), "HinhThucTra: '3' is not one of 0, 1, 2"),
+        (event("D9", MucDo=1), "MucDo: '1' is not one of 2, 3, 4"),
+        ("{not json", "line is not a JSON object"),
+        ("[1, 2]", "line is not a JSON object"),
+    ],
+)
+def test_portal_reject_reasons(con, landing: Path, bad: object, reason: str) -> None:
+    write_jsonl(landing / "portal/a.jsonl", [event("D1")])
+    load_source(con, PORTAL, landing)
+    before = snapshot(con, "raw_portal.events")
+    write_jsonl(landing / "portal/b.jsonl", [event("D2"), bad])
+    result = load_source(con, PORTAL, landing)
+    assert result.rows_rejected == 1
+    [(file, line, raw, got)] = reject_of(con)
+    assert (file, line, got) == ("portal/b.jsonl", 2, reason)
+    assert raw.startswith(("{", "[")) and ("D9" in raw or "json" in raw or "1, 2" in raw)
+    assert set(before) <= set(snapshot(con, "raw_portal.events"))
+    assert rows(con, "SELECT MaHoSo FROM raw_portal.events ORDER BY 1") == [("D1",), ("D2",)]
+
+
+def test_several_reasons_are_all_named(con, landing: Path) -> None:
+    write_jsonl(landing / "portal/a.jsonl", [event("D9", KenhThucHien=9, ThoiDiem="x")])
+    load_source(con, PORTAL, landing)
+    assert reject_of(con)[0][3] == "KenhThucHien: '9' is not one of 1, 2, 3; ThoiDiem: 'x' is not yyyyMMddHHmmss"
+
+
+def test_csv_row_with_wrong_column_count_is_a_reject_and_lines_stay_true(con, landing: Path) -> None:
+    path = landing / "portal/a.csv"
+    path.write_text(
+        ",".join(PORTAL_HEADER[:7]) + "\n"
+        "D1,1.1,A,1,3,2,20170102080000\n"
+        "D2,1.1,A,1\n"
+        "D3,1.1,A,1,3,2,20170102080000\n",
+        encoding="utf-8",
+    )
+    load_source(con, PORTAL, landing)
+    assert rows(con, "SELECT MaHoSo, _source_line FROM raw_portal.events ORDER BY 1") == [("D1", 2), ("D3", 4)]
+    [(file, line, raw, reason)] = reject_of(con)
+    assert (file, line, raw) == ("portal/a.csv", 3, "D2,1.1,A,1")
+    assert reason.startswith("not a valid CSV row: Expected Number of Columns: 7")
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (["EB1VN", "", "Chuyển trả kết quả", "", "05/01/2017 10:00", "", "Phát thành công", ""],
+         "Mã đơn vị: required value missing"),
+        (["EB1VN", "", "Chuyển trả kết quả", "A", "2017-01-05", "", "Phát thành công", ""],
+         "Ngày chấp nhận: '2017-01-05' is not dd/mm/yyyy HH:MM"),
+        (["EB1VN", "", "Gửi thư", "A", "05/01/2017 10:00", "", "Phát thành công", ""],
+         "Loại dịch vụ: 'Gửi thư' is not one of Chuyển phát hồ sơ, Chuyển trả kết quả"),
+        (["EB1VN", "", "Chuyển trả kết quả", "A", "05/01/2017 10:00", "", "Phát thành công", "25,000"],
+         "Cước (VNĐ): '25,000' is not a whole number (\".\" allowed as thousands separator)"),
+    ],
+)
+def test_postal_reject_reasons(con, landing: Path, row: list[str], reason: str) -> None:
+    write_csv(landing / "postal/a.csv", POSTAL_HEADER, [row], bom=True)
+    load_source(con, POSTAL, landing)
+    [(file, line, raw, got)] = reject_of(con, "raw_postal")
+    assert (file, line, got) == ("postal/a.csv", 2, reason)
+    assert '"Mã bưu gửi":"EB1VN"' in raw
+
+
+def test_mailbox_reject_reasons_in_xlsx(con, landing: Path) -> None:
+    write_xlsx(landing / "mailbox/a.xlsx", MAILBOX_HEADER,
+               [["A", "", "13/2017", 5, 5, 0, 0], ["B", "", "12/2017", None, 5, 0, 0]])
+    load_source(con, MAILBOX, landing)
+    got = rows(con, "SELECT _source_line, reason FROM raw_mailbox.rejects ORDER BY 1")
+    assert got == [(2, "Kỳ báo cáo: '13/2017' is not MM/yyyy"), (3, "Tổng số hộp thư đã cấp: required value missing")]
+
+
+# ---------------------------------------------------------------- unreadable files
+
+
+def load_fails(con, landing: Path, source, bad: Path, expected: str) -> None:
+    """The load fails naming the file and problem, and what was loaded before survives."""
+    before = {t: snapshot(con, t) for t in ("raw_portal.events", "raw_portal.manifest")} if source is PORTAL else {}
+    with pytest.raises(LoadError) as raised:
+        load_source(con, source, landing)
+    message = str(raised.value)
+    assert bad.relative_to(landing).as_posix() in message
+    assert expected in message
+    for table, content in before.items():
+        assert snapshot(con, table) == content
+
+
+@pytest.fixture
+def loaded(con, landing: Path):
+    write_jsonl(landing / "portal/2016/ok.jsonl", [event("OK1"), event("OK2")])
+    load_source(con, PORTAL, landing)
+    assert rows(con, "SELECT count(*) FROM raw_portal.events") == [(2,)]
+    # a good new file next to the bad one must not be half-loaded either
+    write_jsonl(landing / "portal/2017/new.jsonl", [event("NEW")])
+    return con
+
+
+def test_not_utf8_jsonl(loaded, landing: Path) -> None:
+    bad = landing / "portal/2017/cp1258.jsonl"
+    bad.write_bytes('{"MaHoSo": "Đơn"}\n'.encode("cp1258"))
+    load_fails(loaded, landing, PORTAL, bad, "is not UTF-8 text")
+
+
+def test_not_utf8_csv(loaded, landing: Path) -> None:
+    bad = write_csv(landing / "portal/2017/x.csv", PORTAL_HEADER[:7],
+                    [["Hồ sơ", "1.1", "A", "1", "3", "2", "20170102080000"]], encoding="utf-16")
+    load_fails(loaded, landing, PORTAL, bad, "is not UTF-8 text (it looks like UTF-16)")
+
+
+def test_broken_gzip(loaded, landing: Path) -> None:
+    bad = landing / "portal/2017/cut.jsonl.gz"
+    bad.write_bytes(gzip.compress(b'{"MaHoSo": "X"}\n' * 1000)[:60])
+    load_fails(loaded, landing, PORTAL, bad, "gzip")
+
+
+def test_not_a_spreadsheet(con, landing: Path) -> None:
+    bad = landing / "postal/fake.xlsx"
+    bad.write_text("Mã bưu gửi,Mã hồ sơ\n", encoding="utf-8")
+    load_fails(con, landing, POSTAL, bad, "is not a readable .xlsx workbook")
+
+
+def test_missing_required_columns_csv(loaded, landing: Path) -> None:
+    bad = write_csv(landing / "portal/2017/short.csv", ["MaHoSo", "mattHC"], [["X", "1"]])
+    load_fails(loaded, landing, PORTAL, bad, "missing required columns: MaTTHC, MaDonVi")
+    with pytest.raises(LoadError, match="'mattHC' should be 'MaTTHC'"):
+        load_source(loaded, PORTAL, landing)
+
+
+def test_missing_required_columns_xlsx(con, landing: Path) -> None:
+    bad = write_xlsx(landing / "mailbox/a.xlsx", MAILBOX_HEADER[:3], [["A", "x", "12/2017"]])
+    load_fails(con, landing, MAILBOX, bad, "missing required columns: Tổng số hộp thư đã cấp")
+
+
+def test_empty_csv_file(loaded, landing: Path) -> None:
+    bad = landing / "portal/2017/empty.csv"
+    bad.write_bytes(b"")
+    load_fails(loaded, landing, PORTAL, bad, "is empty")
+
+
+# ---------------------------------------------------------------- idempotency, incremental
+
+
+def test_second_run_reads_nothing_and_changes_nothing(con, landing: Path, monkeypatch) -> None:
+    write_jsonl(landing / "portal/a.jsonl", [event("D1"), event("D1"), "bad"])
+    write_csv(landing / "postal/a.csv", POSTAL_HEADER,
+              [["EB000000001VN", "", "Chuyển trả kết quả", "A", "05/01/2017 10:00", "", "Đang vận chuyển", ""]])
+    for source in (PORTAL, POSTAL):
+        load_source(con, source, landing)
+    tables = ["raw_portal.events", "raw_portal.rejects", "raw_portal.manifest", "raw_portal.loads",
+              "raw_postal.shipments", "raw_postal.manifest"]
+    before = {t: snapshot(con, t) for t in tables}
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a file was read although nothing changed")
+
+    monkeypatch.setattr(loader, "sha256_of", no_reading)
+    monkeypatch.setattr(loader, "_read_files", no_reading)
+    for source in (PORTAL, POSTAL):
+        result = load_source(con, source, landing)
+        assert result.files_read == 0 and not result.changed
+    assert {t: snapshot(con, t) for t in tables} == before
+
+
+def test_touched_file_is_hashed_but_not_reloaded(con, landing: Path) -> None:
+    path = write_jsonl(landing / "portal/a.jsonl", [event("D1")])
+    load_source(con, PORTAL, landing)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    result = load_source(con, PORTAL, landing)
+    assert result.files_read == 0 and result.files_unchanged == 1
+    assert rows(con, "SELECT mtime_ns FROM raw_portal.manifest") == [(path.stat().st_mtime_ns,)]
+
+
+def test_add_change_remove(con, landing: Path) -> None:
+    a = write_jsonl(landing / "portal/a.jsonl", [event("A1"), event("A2")])
+    b = write_jsonl(landing / "portal/b.jsonl", [event("B1")])
+    first = load_source(con, PORTAL, landing)
+    assert first.files_added == ["portal/a.jsonl", "portal/b.jsonl"]
+
+    write_jsonl(landing / "portal/c.jsonl", [event("C1")])
+    added = load_source(con, PORTAL, landing)
+    assert (added.files_added, added.files_read, added.rows_loaded) == (["portal/c.jsonl"], 1, 1)
+
+    write_jsonl(a, [event("A1", at="20170102090000"), event("A3"), "junk"])
+    os.utime(a, ns=(a.stat().st_atime_ns, a.stat().st_mtime_ns + 10**9))
+    changed = load_source(con, PORTAL, landing)
+    assert changed.files_changed == ["portal/a.jsonl"] and changed.rows_deleted == 2
+    assert rows(con, "SELECT MaHoSo, ThoiDiem FROM raw_portal.events WHERE _source_file = 'portal/a.jsonl' ORDER BY 1") == [
+        ("A1", dt.datetime(2017, 1, 2, 9)), ("A3", dt.datetime(2017, 1, 2, 8))]
+    assert rows(con, "SELECT count(*) FROM raw_portal.rejects") == [(1,)]
+
+    b.unlink()
+    removed = load_source(con, PORTAL, landing)
+    assert removed.files_removed == ["portal/b.jsonl"]
+    assert rows(con, "SELECT DISTINCT MaHoSo FROM raw_portal.events ORDER BY 1") == [("A1",), ("A3",), ("C1",)]
+    assert rows(con, "SELECT file_path FROM raw_portal.manifest ORDER BY 1") == [("portal/a.jsonl",), ("portal/c.jsonl",)]
+    # every dossier that gained or lost events is listed for the incremental dossier fact
+    changes = rows(con, "SELECT _load_id, MaHoSo FROM raw_portal.dossier_changes ORDER BY ALL")
+    assert (removed.load_id, "B1") in changes
+    assert {(changed.load_id, "A2"), (changed.load_id, "A3")} <= set(changes)
+
+
+def test_same_content_in_any_order_gives_the_same_raw_rows(tmp_path: Path, landing: Path) -> None:
+    from sources.warehouse import connect
+
+    write_jsonl(landing / "portal/a.jsonl", [event("A1"), event("A2", 9)])
+    write_jsonl(landing / "portal/b.jsonl", [event("B1")])
+    one = connect(tmp_path / "one.duckdb")
+    load_source(one, PORTAL, landing)
+    two = connect(tmp_path / "two.duckdb")
+    (landing / "portal/b.jsonl").rename(tmp_path / "b.jsonl")
+    load_source(two, PORTAL, landing)
+    (tmp_path / "b.jsonl").rename(landing / "portal/b.jsonl")
+    load_source(two, PORTAL, landing)
+    columns = ", ".join(f'"{c}"' for c in PORTAL_HEADER) + ", _source_file, _source_line"
+    assert snapshot(one, f"(SELECT {columns} FROM raw_portal.events)") == snapshot(
+        two, f"(SELECT {columns} FROM raw_portal.events)"
+    )
+
+
+def test_symlink_outside_landing_is_not_read(con, landing: Path, tmp_path: Path) -> None:
+    outside = write_jsonl(tmp_path / "secret.jsonl", [event("SECRET")])
+    (landing / "portal/link.jsonl").symlink_to(outside)
+    result = load_source(con, PORTAL, landing)
+    assert result.files_ignored == ["portal/link.jsonl (link to a file outside the landing folder)"]
+    assert rows(con, "SELECT count(*) FROM raw_portal.events") == [(0,)]
