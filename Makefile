@@ -54,7 +54,7 @@ bench: install
 	.venv/bin/python bench/ingest.py --events $${BENCH_EVENTS:-1000000}
 
 sample: install
-	.venv/bin/python -m sources.generate --out sources/sample --clean
+	.venv/bin/python -m sources.generate --out sources/sample
 
 clean:
 	rm -rf warehouse dbt_project/target dbt_project/logs .pytest_cache .ruff_cache
