@@ -25,7 +25,7 @@ def command_prepare(_: argparse.Namespace) -> int:
     from orchestration.lib.dbt import prepare_dbt
 
     export_for_dbt()
-    # prepare_dbt()  # TODO(transform): wired with the dbt assets
+    prepare_dbt()
     return 0
 
 
@@ -37,7 +37,7 @@ def command_run(args: argparse.Namespace) -> int:
     from orchestration.lib.dbt import prepare_dbt
 
     started = time.perf_counter()
-    # prepare_dbt()  # TODO(transform): wired with the dbt assets
+    prepare_dbt()
     from dagster import DagsterInstance
 
     from orchestration.definitions import defs

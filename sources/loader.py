@@ -303,8 +303,7 @@ def _read_files(
             _sniff_text(source, entry)
         if jsonl:
             say(f"{source.token}: reading {len(jsonl)} JSON Lines files")
-            _read_jsonl(con, source, entity, landing_dir, jsonl)
-            per_file.update(_store(con, source, entity, load_id, now))
+            per_file.update(_read_jsonl(con, source, entity, jsonl, load_id, now))
         for number, entry in enumerate(csv, 1):
             if len(csv) > 20 and number % 20 == 0:
                 say(f"{source.token}: CSV file {number}/{len(csv)}")
@@ -320,61 +319,111 @@ def _read_jsonl(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     entity: Entity,
-    landing_dir: Path,
     entries: list[FileEntry],
-) -> None:
-    structure = json.dumps({f.name: "VARCHAR" for f in entity.fields}, ensure_ascii=False)
-    # DuckDB numbers lines across all files of one scan, file after file; the per-file
-    # offset is subtracted when rows are stored (see _store).
-    staged = f"""
-        SELECT
-            {", ".join(f"parsed.{quote(f.name)} AS {quote(f.name)}" for f in entity.fields)},
-            file_path AS _file,
-            ordinality AS _line,
-            line AS _raw,
-            CASE
-                WHEN line IS NULL OR trim(line) = '' THEN '__blank__'
-                WHEN parsed IS NULL THEN 'line is not a JSON object'
-            END AS _pre_reason
-        FROM (
-            SELECT
-                filename AS file_path,
-                ordinality,
-                line,
-                CASE WHEN ltrim(line) LIKE '{{%'
-                    THEN try(json_transform(line, $structure)) END AS parsed
-            FROM {_LINE_READER} WITH ORDINALITY
-        )
+    load_id: int,
+    now: dt.datetime,
+) -> dict[str, tuple[int, int]]:
+    """Load JSON Lines files straight into the raw table, without an intermediate copy:
+    this is the big source, and the benchmark holds it to 1.5x a bare DuckDB read.
+
+    1. A cheap pass counts each file's lines (DuckDB numbers lines across the files of one
+       scan, file after file, so per-file line numbers need each file's offset).
+    2. One scan of all files parses, validates and inserts the valid rows.
+    3. Files that yielded fewer valid rows than records are scanned again, alone, for their
+       rejects (files with contract violations are few, and usually small).
     """
-    files = [str(e.absolute_path) for e in entries]
+    absolute = {str(e.absolute_path): e for e in entries}
     try:
-        _parse_into(con, entity, staged, {"files": files, "structure": structure})
+        counts = dict.fromkeys(absolute, (0, 0))
+        for file_path, lines, records in con.execute(
+            f"""SELECT filename, count(*), count(*) FILTER (trim(line) <> '')
+                FROM {_LINE_READER} GROUP BY filename""",
+            {"files": list(absolute)},
+        ).fetchall():
+            counts[file_path] = (lines, records)
     except duckdb.Error as error:
-        # The multi-file scan does not say which file broke: find it (on a cursor of its
-        # own, as the failed statement aborted this transaction), then report it.
-        probe = con.cursor()
-        try:
-            for entry in entries:
-                try:
-                    probe.execute(
-                        f"SELECT count(*) FROM {_LINE_READER}", {"files": [str(entry.absolute_path)]}
-                    ).fetchone()
-                except duckdb.Error as file_error:
-                    raise _unreadable(source, entry, file_error) from file_error
-        finally:
-            probe.close()
-        raise _unreadable(source, entries[0], error) from error
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _offsets AS "
-        "SELECT _file, min(_line) - 1 AS _offset, NULL::VARCHAR AS _relative FROM _parsed GROUP BY _file"
+        raise _which_file_failed(con, source, entries, error) from error
+
+    def scan(files: list[str]) -> tuple[str, dict]:
+        # Line offsets for exactly this list of files, in the order DuckDB reads them.
+        offsets, running = [], 0
+        for file_path in files:
+            offsets.append((file_path, running, absolute[file_path].relative_path))
+            running += counts[file_path][0]
+        con.execute("CREATE OR REPLACE TEMP TABLE _offsets (_file VARCHAR, _offset BIGINT, _relative VARCHAR)")
+        con.executemany("INSERT INTO _offsets VALUES (?, ?, ?)", offsets)
+        staged = f"""
+            SELECT
+                {", ".join(f"parsed.{quote(f.name)} AS {quote(f.name)}" for f in entity.fields)},
+                _offsets._relative AS _file,
+                ordinality - _offsets._offset AS _line,
+                line AS _raw,
+                CASE WHEN parsed IS NULL THEN 'line is not a JSON object' END AS _pre_reason
+            FROM (
+                SELECT
+                    filename,
+                    ordinality,
+                    line,
+                    CASE WHEN ltrim(line) LIKE '{{%'
+                        THEN try(json_transform(line, $structure)) END AS parsed
+                FROM {_LINE_READER} WITH ORDINALITY
+            ) AS lines
+            JOIN _offsets ON lines.filename = _offsets._file
+            WHERE trim(line) <> ''
+        """
+        structure = json.dumps({f.name: "VARCHAR" for f in entity.fields}, ensure_ascii=False)
+        return _validated_sql(entity, staged), {"files": files, "structure": structure}
+
+    schema = quote(source.schema)
+    columns = ", ".join(quote(f.name) for f in entity.fields)
+    validated, params = scan(list(absolute))
+    try:
+        con.execute(
+            f"""INSERT INTO {schema}.{quote(entity.name)}
+                SELECT {columns}, _file, _line, {load_id}, $now FROM ({validated}) WHERE _reason IS NULL""",
+            {**params, "now": now},
+        )
+    except duckdb.Error as error:
+        raise _which_file_failed(con, source, entries, error) from error
+    loaded = dict(
+        con.execute(
+            f"SELECT _source_file, count(*) FROM {schema}.{quote(entity.name)} WHERE _load_id = ? GROUP BY ALL",
+            [load_id],
+        ).fetchall()
     )
-    # Blank lines keep their place in the numbering above but are no records.
-    con.execute("DELETE FROM _parsed WHERE _reason = '__blank__'")
-    relative = {str(e.absolute_path): e.relative_path for e in entries}
-    con.executemany(
-        "UPDATE _offsets SET _relative = ? WHERE _file = ?",
-        [(rel, absolute) for absolute, rel in relative.items()],
-    )
+    with_rejects = [f for f in absolute if loaded.get(absolute[f].relative_path, 0) < counts[f][1]]
+    if with_rejects:
+        validated, params = scan(with_rejects)
+        con.execute(
+            f"""INSERT INTO {schema}.rejects
+                SELECT $entity, _file, _line, _raw, _reason, {load_id}, $now
+                FROM ({validated}) WHERE _reason IS NOT NULL""",
+            {**params, "now": now, "entity": entity.name},
+        )
+    per_file = {}
+    for file_path, entry in absolute.items():
+        good = loaded.get(entry.relative_path, 0)
+        per_file[entry.relative_path] = (good, counts[file_path][1] - good)
+    return per_file
+
+
+def _which_file_failed(
+    con: duckdb.DuckDBPyConnection, source: Source, entries: list[FileEntry], error: duckdb.Error
+) -> LoadError:
+    """A multi-file scan does not say which file broke: find it (on a cursor of its own, as
+    the failed statement aborted this transaction) and name it."""
+    probe = con.cursor()
+    try:
+        for entry in entries:
+            try:
+                probe.execute(
+                    f"SELECT count(*) FROM {_LINE_READER}", {"files": [str(entry.absolute_path)]}
+                ).fetchone()
+            except duckdb.Error as file_error:
+                return _unreadable(source, entry, file_error)
+    finally:
+        probe.close()
+    return _unreadable(source, entries[0], error)
 
 
 def _sniff_text(source: Source, entry: FileEntry) -> None:
@@ -620,10 +669,11 @@ def _parse_expression(f: Field, value: str) -> str:
 
 
 def reason_expressions(entity: Entity) -> list[tuple[Field, str, str]]:
-    """For each field: (field, parse SQL over column ``_v_<i>``, reason SQL or NULL)."""
+    """For each field: (field, parse SQL over the cleaned text ``_v_<i>``, reason SQL over
+    ``_v_<i>`` and the parsed value ``_p_<i>``, or NULL when nothing can be wrong)."""
     out = []
     for index, f in enumerate(entity.fields):
-        value = f"_v_{index}"
+        value, parsed_column = f"_v_{index}", f"_p_{index}"
         parsed = _parse_expression(f, value)
         name = f.name.replace("'", "''")
         checks = []
@@ -632,14 +682,14 @@ def reason_expressions(entity: Entity) -> list[tuple[Field, str, str]]:
         if f.kind != "text":
             hint = FORMAT_HINTS[f.kind].replace("'", "''")
             checks.append(
-                f"WHEN {value} IS NOT NULL AND ({parsed}) IS NULL "
+                f"WHEN {value} IS NOT NULL AND {parsed_column} IS NULL "
                 f"THEN '{name}: ''' || {value} || ''' is not {hint}'"
             )
         if f.allowed is not None:
             listed = ", ".join(_sql_literal(v) for v in f.allowed)
             shown = ", ".join(str(v) for v in f.allowed).replace("'", "''")
             checks.append(
-                f"WHEN ({parsed}) IS NOT NULL AND ({parsed}) NOT IN ({listed}) "
+                f"WHEN {parsed_column} NOT IN ({listed}) "
                 f"THEN '{name}: ''' || {value} || ''' is not one of {shown}'"
             )
         reason = f"CASE {' '.join(checks)} END" if checks else "NULL"
@@ -647,23 +697,31 @@ def reason_expressions(entity: Entity) -> list[tuple[Field, str, str]]:
     return out
 
 
-def _parse_into(con: duckdb.DuckDBPyConnection, entity: Entity, staged: str, params: dict) -> None:
+def _validated_sql(entity: Entity, staged: str) -> str:
+    """SQL over ``staged`` (contract fields as text, ``_file``, ``_line``, ``_raw``,
+    ``_pre_reason``) giving the typed fields, lineage, ``_raw`` (kept for rejects only) and
+    ``_reason`` (NULL for a valid row). Each value is parsed once, in an inner projection,
+    and the reasons refer to the parsed columns."""
     expressions = reason_expressions(entity)
     cleaned = ", ".join(
         f"nullif(trim({quote(f.name)}), '') AS _v_{i}" for i, f in enumerate(entity.fields)
     )
-    parsed = ", ".join(f"{p} AS {quote(f.name)}" for f, p, _ in expressions)
+    parsed = ", ".join(f"{p} AS _p_{i}" for i, (_, p, _) in enumerate(expressions))
     reasons = ", ".join(r for _, _, r in expressions)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _parsed AS
-            SELECT {parsed}, _file, _line,
-                CASE WHEN _reason IS NOT NULL THEN _raw END AS _raw, _reason
+    typed = ", ".join(f"_p_{i} AS {quote(f.name)}" for i, (f, _, _) in enumerate(expressions))
+    return f"""
+        SELECT {typed}, _file, _line, CASE WHEN _reason IS NOT NULL THEN _raw END AS _raw, _reason
+        FROM (
+            SELECT *, coalesce(_pre_reason, nullif(concat_ws('; ', {reasons}), '')) AS _reason
             FROM (
-                SELECT *, coalesce(_pre_reason, nullif(concat_ws('; ', {reasons}), '')) AS _reason
+                SELECT *, {parsed}
                 FROM (SELECT {cleaned}, _file, _line, _raw, _pre_reason FROM ({staged}))
-            )""",
-        params,
-    )
+            )
+        )"""
+
+
+def _parse_into(con: duckdb.DuckDBPyConnection, entity: Entity, staged: str, params: dict) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _parsed AS {_validated_sql(entity, staged)}", params)
 
 
 def _store(
@@ -688,12 +746,6 @@ def _store(
             {joined} WHERE p._reason IS NOT NULL""",
         [entity.name, load_id, now],
     )
-    if source.token == "portal":
-        con.execute(
-            f"""INSERT INTO {schema}.dossier_changes
-                SELECT DISTINCT ?, MaHoSo FROM _parsed WHERE _reason IS NULL""",
-            [load_id],
-        )
     counts = con.execute(
         f"""SELECT o._relative, count(*) FILTER (p._reason IS NULL), count(*) FILTER (p._reason IS NOT NULL)
             {joined} GROUP BY ALL"""

@@ -1,0 +1,81 @@
+{{ config(materialized='table') }}
+
+{#-
+    Today's structure: every catalogued agency is followed along `MaDonViKeThua` until an
+    agency without a successor (kpi-decisions 16: validity dates are ignored; a cycle stops
+    at the first repeated code; a successor missing from the catalogue ends the chain
+    under its own code).
+-#}
+
+with recursive
+
+agencies as (
+
+    select
+        agency_code,
+        successor_agency_code
+
+    from {{ ref('stg_catalog__agencies') }}
+
+),
+
+successor_steps as (
+
+    select
+        agency_code as start_agency_code,
+        agency_code as reached_agency_code,
+        0 as chain_depth,
+        [agency_code] as chain
+
+    from agencies
+
+    union all
+
+    select
+        successor_steps.start_agency_code,
+        agencies.successor_agency_code as reached_agency_code,
+        successor_steps.chain_depth + 1 as chain_depth,
+        list_append(successor_steps.chain, agencies.successor_agency_code) as chain
+
+    from successor_steps
+    inner join agencies
+        on successor_steps.reached_agency_code = agencies.agency_code
+
+    where
+        agencies.successor_agency_code is not null
+        and not list_contains(successor_steps.chain, agencies.successor_agency_code)
+
+),
+
+chain_ends as (
+
+    select
+        start_agency_code as agency_code,
+        arg_max(reached_agency_code, chain_depth) as current_agency_code,
+        max(chain_depth) as successor_chain_depth,
+        arg_max(chain, chain_depth) as chain
+
+    from successor_steps
+
+    group by start_agency_code
+
+),
+
+final as (
+
+    select
+        chain_ends.agency_code,
+        chain_ends.current_agency_code,
+        cast(chain_ends.successor_chain_depth as integer) as successor_chain_depth,
+        array_to_string(chain_ends.chain, ' > ') as successor_chain,
+        -- The walk only stops at a catalogued agency that still has a successor when that
+        -- successor was already on the chain.
+        coalesce(end_agencies.successor_agency_code is not null, false) as has_successor_cycle
+
+    from chain_ends
+    left join agencies as end_agencies
+        on chain_ends.current_agency_code = end_agencies.agency_code
+
+)
+
+select * from final

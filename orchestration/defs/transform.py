@@ -1,0 +1,54 @@
+"""dbt models as Dagster assets (dagster-dbt): one lineage graph from landing file to KPI.
+
+dbt sources carry ``meta.dagster.asset_key`` pointing at the ingest assets; dbt tests
+become asset checks on the models they test.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from orchestration.lib.dbt import DBT_EXECUTABLE, dbt_project
+
+project = dbt_project()
+project.prepare_if_dev()  # only under `dagster dev`; the CLI and tests call prepare_dbt()
+
+
+class ParkpiDbtTranslator(DagsterDbtTranslator):
+    """Asset groups follow the layer: staging, marts, kpi."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        name = dbt_resource_props.get("name", "")
+        layer = fqn[1] if len(fqn) > 2 else ""
+        if layer == "staging":
+            return "staging"
+        if "kpi" in fqn or name.startswith(("int_kpi", "kpi_")):
+            return "kpi"
+        return "marts"
+
+
+translator = ParkpiDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True,
+        # raw_portal.events and raw_portal.dossier_changes both come from the portal asset
+        enable_duplicate_source_asset_keys=True,
+    )
+)
+
+
+@dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=translator)
+def parkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+defs = dg.Definitions(
+    assets=[parkpi_dbt_models],
+    resources={
+        "dbt": DbtCliResource(
+            project_dir=project, profiles_dir=str(project.profiles_dir), dbt_executable=DBT_EXECUTABLE
+        )
+    },
+)

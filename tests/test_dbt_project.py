@@ -1,0 +1,445 @@
+"""End-to-end check of the dbt project on a small hand-made raw layer.
+
+The raw rows below are written straight into the raw tables (as `sources/` would after
+validation), `dbt build` runs in a temporary folder, and a few `kpi.kpi_yearly` figures are
+compared with values computed by hand from the rows (see the comments beside them), not
+from the SQL. A second test checks that an incremental build after a new load equals a
+`--full-refresh` build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sources.warehouse import connect, ensure_all_raw_schemas
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+LOADED_AT = datetime(2020, 1, 1)
+
+
+# --------------------------------------------------------------------------- raw rows
+
+
+def ts(text: str) -> datetime:
+    """Compact local time as in the portal contract: yyyyMMddHHmm[ss]."""
+    return datetime.strptime(text.ljust(14, "0"), "%Y%m%d%H%M%S")
+
+
+# (file under portal/, MaHoSo, MaTTHC, MaDonVi, KenhThucHien, TrangThaiHoSo, ThoiDiem,
+#  NgayHenTra, HinhThucTra, DuocThanhToanTrucTuyen)
+EVENTS_LOAD_1 = [
+    # D1: received 2017-03-01 09:00, processed exactly on due (on time), returned by post,
+    # paid online; agency H_A (-> H_B -> H_C).
+    ("2017/a.jsonl", "D1", "1.001", "H_A", 2, 1, "201703010800", None, None, None),
+    ("2017/a.jsonl", "D1", "1.001", "H_A", 2, 2, "201703010900", "201703101700", None, 1),
+    ("2017/a.jsonl", "D1", "1.001", "H_A", 2, 9, "201703101700", None, None, None),
+    ("2017/a.jsonl", "D1", "1.001", "H_A", 2, 10, "201703110800", None, 1, None),
+    # D2: two supplement requests -> late although finished before due; fee-bearing, unpaid.
+    ("2017/a.jsonl", "D2", "1.003", "X_1", 1, 2, "201705020800", "201705120800", 0, 0),
+    ("2017/a.jsonl", "D2", "1.003", "X_1", 1, 5, "201705030800", None, None, None),
+    ("2017/a.jsonl", "D2", "1.003", "X_1", 1, 5, "201705040800", None, None, None),
+    ("2017/a.jsonl", "D2", "1.003", "X_1", 1, 9, "201705100800", None, None, None),
+    # D3: received in December 2017, result returned one second after due in January 2018
+    # (status 10 beats the earlier status 8); last HinhThucTra is 0.
+    ("2017/b.jsonl", "D3", "1.002", "H_B", 3, 2, "201712201000", "201801051000", 1, None),
+    ("2018/a.jsonl", "D3", "1.002", "H_B", 3, 8, "201801041000", None, None, None),
+    ("2018/a.jsonl", "D3", "1.002", "H_B", 3, 10, "20180105100001", None, 0, None),
+    # D4: overdue at the end of 2017, withdrawn in 2018 (the later status 9 does not count).
+    ("2017/b.jsonl", "D4", "1.001", "H_C", 2, 2, "201711010800", "201711301700", None, 2),
+    ("2018/a.jsonl", "D4", "1.001", "H_C", 2, 7, "201802010800", None, None, None),
+    ("2018/a.jsonl", "D4", "1.001", "H_C", 2, 9, "201803010800", None, None, None),
+    # D5: no due date; the status-9 event is exported twice, the later file says by post.
+    ("2018/a.jsonl", "D5", "1.002", "X_1", 2, 2, "201802010000", None, None, None),
+    ("2018/a.jsonl", "D5", "1.002", "X_1", 2, 9, "201802050000", None, 0, None),
+    ("2018/b.jsonl", "D5", "1.002", "X_1", 2, 9, "201802050000", None, 1, None),
+    # D8: status 1 and 2 at the same second: status 1 is the earliest (channel 1, H_B), the
+    # agency comes from the status-2 event (X_1); not accepted (status 3) the next day.
+    ("2018/b.jsonl", "D8", "1.003", "H_B", 1, 1, "201806010800", None, None, None),
+    ("2018/b.jsonl", "D8", "1.003", "X_1", 2, 2, "201806010800", "201806101700", None, None),
+    ("2018/b.jsonl", "D8", "1.003", "X_1", 2, 3, "201806020800", None, None, None),
+    # D7: only registered, in 2019: 2019 becomes a portal year with nothing received.
+    ("2019/a.jsonl", "D7", "1.001", "H_A", 2, 1, "201901050800", None, None, None),
+]
+
+RESULT, CARRY = "Chuyển trả kết quả", "Chuyển phát hồ sơ"
+DONE, FAILED, RETURNED = "Phát thành công", "Phát không thành công", "Chuyển hoàn"
+IN_TRANSIT = "Đang vận chuyển"
+
+# (file under postal/, Mã bưu gửi, Mã hồ sơ, Loại dịch vụ, Mã đơn vị, Ngày chấp nhận,
+#  Ngày phát, Trạng thái)
+SHIPMENTS = [
+    # Re-exported with a later status: the delivered row beats the in-transit one.
+    ("2017/04.csv", "EB000000001VN", "D1", RESULT, "H_A", "201703110800", "201703130800", DONE),
+    ("2017/03.csv", "EB000000001VN", "D1", RESULT, "H_A", "201703110800", None, IN_TRANSIT),
+    # Two final statuses: the file last in path order wins (returned to sender).
+    ("2018/01.csv", "EB000000002VN", "D3", RESULT, "H_B", "201801060800", "201801080800", FAILED),
+    ("2018/02.csv", "EB000000002VN", "D3", RESULT, "H_B", "201801060800", "201801100800", RETURNED),
+    # Matches no dossier.
+    ("2017/04.csv", "EB000000003VN", "D0", CARRY, "X_1", "201706010800", "201706020800", DONE),
+    # Empty dossier code, still in transit.
+    ("2018/02.csv", "EB000000004VN", None, RESULT, "X_1", "201805010800", None, IN_TRANSIT),
+    # Delivered after 1.5 days (file b beats file a).
+    ("2018/a.csv", "EB000000005VN", "D5", RESULT, "X_1", "201802060800", "201802080800", DONE),
+    ("2018/b.csv", "EB000000005VN", "D5", RESULT, "X_1", "201802060800", "201802072000", DONE),
+]
+
+# (file under mailbox/, Mã đơn vị, Kỳ báo cáo, Tổng số hộp thư đã cấp,
+#  Số hộp thư đang sử dụng, Cấp mới trong kỳ, Thu hồi trong kỳ)
+MAILBOX_REPORTS = [
+    ("2017.csv", "X_1", date(2017, 6, 1), 100, 80, 10, 0),
+    ("2017.csv", "X_1", date(2017, 12, 1), 120, 90, 20, 0),
+    # A correction of X_1's December 2017 report ("2017_fix.csv" sorts after "2017.csv").
+    ("2017_fix.csv", "X_1", date(2017, 12, 1), 130, 100, 30, 0),
+    ("2017.csv", "H_A", date(2017, 12, 1), 50, 40, 5, 0),
+    ("2017.csv", "H_B", date(2017, 12, 1), 30, 30, 3, 0),
+    ("2018.csv", "X_1", date(2018, 12, 1), 140, 140, 10, 0),
+    ("2018.csv", "H_C", date(2018, 6, 1), 90, 45, 10, 0),
+]
+
+# (MaDonVi, TenDonVi, Cap, MaDonViCha, HieuLucTu, HieuLucDen, MaDonViKeThua)
+AGENCIES = [
+    ("P", "UBND tỉnh", "tinh", None, date(2015, 1, 1), None, None),
+    ("H_A", "Huyện A", "huyen", "P", date(2015, 1, 1), date(2018, 12, 31), "H_B"),
+    ("H_B", "Huyện B", "huyen", "P", date(2015, 1, 1), date(2024, 12, 31), "H_C"),
+    ("H_C", "Huyện C", "huyen", "P", date(2015, 1, 1), None, None),
+    ("X_1", "Xã 1", "xa", "H_C", date(2015, 1, 1), None, None),
+]
+
+# (MaTTHC, MucDo, CoPhiLePhi, HieuLucTu, HieuLucDen)
+PROCEDURES = [
+    # Raised from level 3 to level 4 on 1 July 2017.
+    ("1.001", 3, 1, date(2016, 1, 1), date(2017, 6, 30)),
+    ("1.001", 4, 1, date(2017, 7, 1), None),
+    # Level 3 until 31 December 2017 inclusive, then level 2; no fee.
+    ("1.002", 3, 0, date(2016, 1, 1), date(2017, 12, 31)),
+    ("1.002", 2, 0, date(2018, 1, 1), None),
+    ("1.003", 2, 1, date(2016, 1, 1), None),
+]
+
+
+def insert_events(con: duckdb.DuckDBPyConnection, rows: list[tuple], load_id: int) -> None:
+    """Insert portal events as one load, listing their dossiers in dossier_changes."""
+    records = []
+    for line, (file, *event) in enumerate(rows):
+        dossier, procedure, agency, channel, status, at, due, returned, paid = event
+        parsed_due = ts(due) if due else None
+        records.append(
+            (dossier, procedure, agency, channel, status, ts(at), parsed_due, returned, paid)
+            + (f"portal/{file}", line + 2, load_id, LOADED_AT)
+        )
+    con.executemany(
+        """insert into raw_portal.events (
+            "MaHoSo", "MaTTHC", "MaDonVi", "KenhThucHien", "TrangThaiHoSo", "ThoiDiem",
+            "NgayHenTra", "HinhThucTra", "DuocThanhToanTrucTuyen",
+            _source_file, _source_line, _load_id, _loaded_at)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        records,
+    )
+    con.executemany(
+        "insert into raw_portal.dossier_changes values (?, ?)",
+        [(load_id, dossier) for dossier in sorted({row[1] for row in rows})],
+    )
+
+
+def insert_raw(con: duckdb.DuckDBPyConnection) -> None:
+    insert_events(con, EVENTS_LOAD_1, load_id=1)
+    shipments = []
+    for line, (file, *shipment) in enumerate(SHIPMENTS):
+        waybill, dossier, service, agency, accepted, delivered, status = shipment
+        parsed_delivered = ts(delivered) if delivered else None
+        shipments.append(
+            (waybill, dossier, service, agency, ts(accepted), parsed_delivered, status, 25000)
+            + (f"postal/{file}", line + 2, 1, LOADED_AT)
+        )
+    con.executemany(
+        "insert into raw_postal.shipments values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", shipments
+    )
+    con.executemany(
+        "insert into raw_mailbox.reports values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (agency, None, month, *figures, f"mailbox/{file}", line + 2, 1, LOADED_AT)
+            for line, (file, agency, month, *figures) in enumerate(MAILBOX_REPORTS)
+        ],
+    )
+    con.executemany(
+        "insert into raw_catalog.agencies values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*row, "catalog/agencies.csv", n + 2, 1, LOADED_AT) for n, row in enumerate(AGENCIES)],
+    )
+    con.executemany(
+        """insert into raw_catalog.procedures
+            ("MaTTHC", "TenTTHC", "MucDo", "CoPhiLePhi", "HieuLucTu", "HieuLucDen",
+             _source_file, _source_line, _load_id, _loaded_at)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (code, f"Thủ tục {code}", *period, "catalog/procedures.csv", n + 2, 1, LOADED_AT)
+            for n, (code, *period) in enumerate(PROCEDURES)
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- dbt runner
+
+
+def run_dbt(workdir: Path, warehouse: Path, *args: str) -> None:
+    """Run dbt in its own process, every artefact (target, logs) inside ``workdir``.
+
+    A separate process, not ``dbtRunner``: dbt-duckdb keeps its DuckDB connection open in
+    the process that ran it, which would lock the file against the checks below.
+    """
+    command = [
+        sys.executable,
+        "-c",
+        "from dbt.cli.main import cli; cli()",
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+    ]
+    env = {
+        **os.environ,
+        "PARKPI_WAREHOUSE": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}"
+
+
+@pytest.fixture(scope="module")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("dbt")
+    warehouse = workdir / "warehouse.duckdb"
+    con = connect(warehouse)
+    ensure_all_raw_schemas(con)
+    insert_raw(con)
+    con.close()
+    run_dbt(workdir, warehouse, "build")
+    return warehouse
+
+
+def kpi(warehouse: Path, year: int, indicator: str, scope_code: str = "ALL") -> tuple:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            """select value, prior_value, change_abs, change_pct, trend
+            from kpi.kpi_yearly
+            where year = ? and scope = ? and scope_code = ? and indicator = ?""",
+            [year, "province" if scope_code == "ALL" else "agency", scope_code, indicator],
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(rows) == 1, (year, indicator, scope_code, rows)
+    return rows[0]
+
+
+def value(warehouse: Path, year: int, indicator: str, scope_code: str = "ALL") -> float | None:
+    return kpi(warehouse, year, indicator, scope_code)[0]
+
+
+def approx(expected: float | None):
+    return None if expected is None else pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- tests
+
+# Hand-computed from the rows above.
+PROVINCE_EXPECTED = {
+    # 2017: D1, D2, D3, D4 received; D1 and D4 online, D3 by post.
+    (2017, "dossiers_received"): 4,
+    (2017, "online_submission_rate"): 2 / 4,
+    (2017, "postal_submission_rate"): 1 / 4,
+    # D1 and D2 finished in 2017; D1 on time, D2 late (two supplement requests).
+    (2017, "dossiers_finished"): 2,
+    (2017, "on_time_rate"): 1 / 2,
+    # D1: 9 days 8 hours; D2: 8 days.
+    (2017, "avg_processing_days"): (9 + 8 / 24 + 8) / 2,
+    # D4: due 30 Nov 2017, withdrawn only in 2018.
+    (2017, "overdue_open_at_year_end"): 1,
+    # Fee-bearing on the received date: D1, D2, D4 (D3's procedure has no fee); D1, D4 paid.
+    (2017, "online_payment_rate"): 2 / 3,
+    (2017, "postal_return_rate"): 1 / 2,
+    # 1.002 is level 3 on 31 Dec 2017 (its row ends that day); 1.001 is level 4 since July.
+    (2017, "online_services_level3"): 1,
+    (2017, "online_services_level4"): 1,
+    # Of 1.001 and 1.002, only 1.001 received an online dossier in 2017 (D1, D4).
+    (2017, "online_services_used_rate"): 1 / 2,
+    (2017, "postal_result_shipments"): 1,
+    (2017, "postal_delivery_success_rate"): 1.0,
+    (2017, "postal_avg_delivery_days"): 2.0,
+    (2017, "postal_unmatched_shipments"): 1,
+    # X_1 December corrected (130) + H_A 50 + H_B 30; new 10 + 30 + 5 + 3.
+    (2017, "mailboxes_issued"): 210,
+    (2017, "mailboxes_new"): 48,
+    (2017, "mailbox_active_rate"): (100 + 40 + 30) / 210,
+    # 2018: D5 (online) and D8 (earliest event is status 1, channel 1) received.
+    (2018, "dossiers_received"): 2,
+    (2018, "online_submission_rate"): 1 / 2,
+    (2018, "postal_submission_rate"): 0.0,
+    # D3 (one second late), D5 (no due date), D8 (not accepted, before due); D4 withdrawn.
+    (2018, "dossiers_finished"): 3,
+    (2018, "on_time_rate"): 1 / 2,
+    (2018, "avg_processing_days"): ((16 + 1 / 86400) + 4 + 1) / 3,
+    (2018, "overdue_open_at_year_end"): 0,
+    # Only D8's procedure (1.003) carries a fee; D8 did not pay online.
+    (2018, "online_payment_rate"): 0.0,
+    # D5's duplicated status-9 event: the copy in the later file says by post.
+    (2018, "postal_return_rate"): 1 / 3,
+    (2018, "online_services_level3"): 0,
+    (2018, "online_services_level4"): 1,
+    (2018, "online_services_used_rate"): 0.0,
+    (2018, "postal_result_shipments"): 3,
+    # EB2 returned to sender, EB5 delivered; EB4 still in transit.
+    (2018, "postal_delivery_success_rate"): 1 / 2,
+    (2018, "postal_avg_delivery_days"): 1.5,
+    (2018, "postal_unmatched_shipments"): 1,
+    (2018, "mailboxes_issued"): 140 + 90,
+    (2018, "mailboxes_new"): 20,
+    (2018, "mailbox_active_rate"): (140 + 45) / 230,
+    # 2019: one event (D7, status 1) only.
+    (2019, "dossiers_received"): 0,
+    (2019, "online_submission_rate"): None,
+    (2019, "on_time_rate"): None,
+    (2019, "avg_processing_days"): None,
+    (2019, "overdue_open_at_year_end"): 0,
+    (2019, "online_services_level3"): 0,
+    (2019, "online_services_level4"): 1,
+}
+
+
+@pytest.mark.parametrize(("year", "indicator"), sorted(PROVINCE_EXPECTED))
+def test_province_kpis(built_warehouse: Path, year: int, indicator: str) -> None:
+    assert value(built_warehouse, year, indicator) == approx(PROVINCE_EXPECTED[(year, indicator)])
+
+
+def test_years_that_appear(built_warehouse: Path) -> None:
+    con = duckdb.connect(str(built_warehouse), read_only=True)
+    try:
+        years = dict(
+            con.execute(
+                """select indicator, list(distinct year order by year)
+                from kpi.kpi_yearly where scope = 'province' group by indicator"""
+            ).fetchall()
+        )
+        agency_rows = con.execute(
+            """select scope_code, list(distinct year order by year) from kpi.kpi_yearly
+            where scope = 'agency' and indicator = 'dossiers_received' group by scope_code"""
+        ).fetchall()
+        catalog_at_agency = con.execute(
+            """select count(*) from kpi.kpi_yearly
+            where scope = 'agency' and indicator like 'online_services_%'"""
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert len(years) == 19
+    assert years["dossiers_received"] == [2017, 2018, 2019]
+    assert years["postal_result_shipments"] == [2017, 2018]
+    assert years["mailboxes_issued"] == [2017, 2018]
+    assert years["online_services_level3"] == [2017, 2018, 2019]
+    # H_A -> H_B -> H_C: everything is reported under H_C.
+    assert sorted(agency_rows) == [("H_C", [2017, 2018, 2019]), ("X_1", [2017, 2018])]
+    assert catalog_at_agency == 0
+
+
+def test_agency_scope_successor_chain(built_warehouse: Path) -> None:
+    # D1 (H_A), D3 (H_B), D4 (H_C) received in 2017 under H_C.
+    assert value(built_warehouse, 2017, "dossiers_received", "H_C") == 3
+    # H_A (50) and H_B (30) December 2017 positions summed under H_C.
+    assert value(built_warehouse, 2017, "mailboxes_issued", "H_C") == 80
+    # 2018: nothing received under H_C; D3 finished one second late.
+    assert value(built_warehouse, 2018, "dossiers_received", "H_C") == 0
+    assert value(built_warehouse, 2018, "online_submission_rate", "H_C") is None
+    assert value(built_warehouse, 2018, "on_time_rate", "H_C") == 0.0
+
+
+def test_prior_change_and_trend(built_warehouse: Path) -> None:
+    # First year: no prior.
+    assert kpi(built_warehouse, 2017, "overdue_open_at_year_end") == (1, None, None, None, None)
+    # Lower is better: 1 -> 0 improved.
+    assert kpi(built_warehouse, 2018, "overdue_open_at_year_end") == (0, 1, -1, -1.0, "improved")
+    # Higher is better: 1 -> 0 worsened; then 0 -> 0 unchanged with no change_pct.
+    assert kpi(built_warehouse, 2018, "online_services_level3") == (0, 1, -1, -1.0, "worsened")
+    assert kpi(built_warehouse, 2019, "online_services_level3") == (0, 0, 0, None, "unchanged")
+    # Volumes have no trend.
+    assert kpi(built_warehouse, 2018, "dossiers_received")[4] is None
+    # Lower is better, days: 2.0 -> 1.5 improved.
+    delivery = kpi(built_warehouse, 2018, "postal_avg_delivery_days")
+    assert delivery[1:3] == (2.0, -0.5) and delivery[4] == "improved"
+    # NULL value: no change, no trend.
+    assert kpi(built_warehouse, 2019, "on_time_rate") == (None, 0.5, None, None, None)
+
+
+# --------------------------------------------------------------------------- incremental
+
+EVENTS_LOAD_2 = [
+    # A new dossier in 2019.
+    ("2019/b.jsonl", "D9", "1.001", "X_1", 2, 2, "201903010800", "201903050800", None, 1),
+    ("2019/b.jsonl", "D9", "1.001", "X_1", 2, 9, "201903040800", None, 1, None),
+    # D2 gets a result-returned event.
+    ("2019/b.jsonl", "D2", "1.003", "X_1", 1, 10, "201901020800", None, 1, None),
+]
+
+
+def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        fact = con.execute("select * from marts.fct_dossiers order by dossier_code").fetchall()
+        kpis = con.execute(
+            "select * from kpi.kpi_yearly order by year, scope, scope_code, indicator"
+        ).fetchall()
+    finally:
+        con.close()
+    return {"fct_dossiers": fact, "kpi_yearly": kpis}
+
+
+def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) -> None:
+    incremental = tmp_path / "incremental.duckdb"
+    shutil.copy(built_warehouse, incremental)
+    con = connect(incremental)
+    insert_events(con, EVENTS_LOAD_2, load_id=2)
+    # Load 2 also removed the file holding D7's only event.
+    con.execute("delete from raw_portal.events where _source_file = 'portal/2019/a.jsonl'")
+    con.execute("insert into raw_portal.dossier_changes values (2, 'D7')")
+    # Agency catalogue change: X_1 is merged into H_C.
+    con.execute(
+        "update raw_catalog.agencies set \"MaDonViKeThua\" = 'H_C' where \"MaDonVi\" = 'X_1'"
+    )
+    con.close()
+
+    full = tmp_path / "full.duckdb"
+    shutil.copy(incremental, full)
+
+    # Models only: the data and unit tests already ran in the fixture's build.
+    run_dbt(tmp_path / "inc", incremental, "run")
+    run_dbt(tmp_path / "full", full, "run", "--full-refresh")
+
+    inc_snapshot, full_snapshot = snapshot(incremental), snapshot(full)
+    codes = [row[0] for row in inc_snapshot["fct_dossiers"]]
+    assert codes == ["D1", "D2", "D3", "D4", "D5", "D8", "D9"]
+    # Exactly equal, floats included: means are computed from exact integer sums.
+    for name in ("fct_dossiers", "kpi_yearly"):
+        assert inc_snapshot[name] == full_snapshot[name], name
+
+    con = duckdb.connect(str(incremental), read_only=True)
+    try:
+        loads = con.execute(
+            "select dossier_code, _max_load_id from marts.fct_dossiers order by 1"
+        ).fetchall()
+        x1 = con.execute("select count(*) from kpi.kpi_yearly where scope_code = 'X_1'").fetchone()[
+            0
+        ]
+    finally:
+        con.close()
+    assert dict(loads) == {"D1": 1, "D2": 2, "D3": 1, "D4": 1, "D5": 1, "D8": 1, "D9": 2}
+    assert x1 == 0  # X_1's dossiers, shipments and mailboxes moved under H_C.
