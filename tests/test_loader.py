@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import os
 from pathlib import Path
 
@@ -66,6 +67,21 @@ def test_gzip_jsonl_and_line_numbers_across_files(con, landing: Path) -> None:
     assert got == [("portal/a.jsonl.gz", f"A{i}", i + 1) for i in range(5)] + [
         ("portal/b.jsonl.gz", f"B{i}", i + 1) for i in range(3)
     ]
+
+
+def test_clean_and_unclean_jsonl_files_in_one_load_keep_true_line_numbers(con, landing: Path) -> None:
+    write_jsonl(landing / "portal/a.jsonl.gz", [event(f"A{i}") for i in range(3)], compress=True)
+    write_jsonl(landing / "portal/b.jsonl", [event("B0"), "oops", "", event("B3", KenhThucHien=9), event("B4")])
+    (landing / "portal/c.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps(event("C0")).encode() + b"\n")
+    write_jsonl(landing / "portal/d.jsonl", [event(f"D{i}") for i in range(2)])
+    result = load_source(con, PORTAL, landing)
+    assert (result.rows_loaded, result.rows_rejected) == (8, 2)
+    assert rows(con, "SELECT MaHoSo, _source_line FROM raw_portal.events ORDER BY 1") == [
+        ("A0", 1), ("A1", 2), ("A2", 3), ("B0", 1), ("B4", 5), ("C0", 1), ("D0", 1), ("D1", 2)]
+    assert rows(con, "SELECT _source_file, _source_line, raw_content FROM raw_portal.rejects ORDER BY 2") == [
+        ("portal/b.jsonl", 2, "oops"), ("portal/b.jsonl", 4, json.dumps(event("B3", KenhThucHien=9)))]
+    assert rows(con, "SELECT file_path, rows_loaded, rows_rejected FROM raw_portal.manifest ORDER BY 1") == [
+        ("portal/a.jsonl.gz", 3, 0), ("portal/b.jsonl", 2, 2), ("portal/c.jsonl", 1, 0), ("portal/d.jsonl", 2, 0)]
 
 
 def test_csv_with_bom_gzip_extra_columns_and_missing_optional(con, landing: Path) -> None:
