@@ -93,15 +93,19 @@ def peak_rss() -> int:
 def measure(mode: str, folder: Path, warehouse: Path) -> dict:
     output = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(folder), str(warehouse)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 def report(figure: dict) -> str:
     rate = figure["rows"] / figure["seconds"] if figure["seconds"] else float("nan")
-    return (f"  {figure['mode']:<12} {figure['rows']:>12,} rows  {figure['seconds']:8.2f} s  "
-            f"{rate:>12,.0f} rows/s  peak RSS {figure['peak_rss'] / 2**20:8.0f} MiB")
+    return (
+        f"  {figure['mode']:<12} {figure['rows']:>12,} rows  {figure['seconds']:8.2f} s  "
+        f"{rate:>12,.0f} rows/s  peak RSS {figure['peak_rss'] / 2**20:8.0f} MiB"
+    )
 
 
 def run(events: int) -> dict:
@@ -126,9 +130,12 @@ def run(events: int) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     ratio = parkpi["seconds"] / baseline["seconds"]
     share = incremental["seconds"] / parkpi["seconds"]
-    print(f"  parkpi / baseline = {ratio:.2f}x (target <= 1.5x at 10M); "
-          f"incremental / full = {share:.1%} (target <= 10%); "
-          f"peak RSS parkpi {parkpi['peak_rss'] / 2**30:.2f} GiB (target <= 2 GiB)", flush=True)
+    print(
+        f"  parkpi / baseline = {ratio:.2f}x (target <= 1.5x at 10M); "
+        f"incremental / full = {share:.1%} (target <= 10%); "
+        f"peak RSS parkpi {parkpi['peak_rss'] / 2**30:.2f} GiB (target <= 2 GiB)",
+        flush=True,
+    )
     return {"events": events, "baseline": baseline, "parkpi": parkpi, "incremental": incremental}
 
 
@@ -142,8 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, action="append", help="number of events (repeatable)")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores; DuckDB memory limit "
-          f"{os.environ.get('PARKPI_DUCKDB_MEMORY_LIMIT', '1GB')}")
+    print(f"machine: {os.cpu_count()} cores; DuckDB memory limit {os.environ.get('PARKPI_DUCKDB_MEMORY_LIMIT', '1GB')}")
     for events in args.events or [1_000_000]:
         run(events)
 

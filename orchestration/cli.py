@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -44,12 +45,19 @@ def command_run(args: argparse.Namespace) -> int:
     from orchestration.defs.jobs import MAIN_JOB_NAME
 
     job = defs.resolve_job_def(MAIN_JOB_NAME)
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
-        )
+    logs = settings.warehouse_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    print(f"             full log       {log_path}\n")
+    # dbt's own output (hundreds of lines) goes to the log file; the compact logger prints
+    # one line per stage and message to the terminal.
+    with DagsterInstance.get() as instance, log_path.open("w", encoding="utf-8") as log:
+        with contextlib.redirect_stdout(log):
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"compact": {"config": {"log_level": args.log_level}}}},
+            )
     seconds = time.perf_counter() - started
     from orchestration.lib.summary import print_failure, print_summary
 
@@ -66,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parkpi", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="materialise every asset (the main job) and print a summary")
-    run.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
+    run.add_argument("--log-level", default="INFO", help="console log level: DEBUG, INFO (default), WARNING")
     run.set_defaults(handler=command_run)
     prepare = commands.add_parser("prepare", help="parse the dbt project (manifest for Dagster)")
     prepare.set_defaults(handler=command_prepare)

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.defs import ingest, jobs, transform
+from orchestration.lib.console import compact_console
 from orchestration.lib.resources import warehouse_resource
 from sources.settings import export_for_dbt
 
@@ -12,5 +13,8 @@ defs = dg.Definitions.merge(
     ingest.defs,
     transform.defs,
     jobs.defs,
-    dg.Definitions(resources={"warehouse": warehouse_resource()}),
+    dg.Definitions(
+        resources={"warehouse": warehouse_resource()},
+        loggers={"compact": compact_console},
+    ),
 )

@@ -33,7 +33,7 @@ SQL_TYPES: dict[str, str] = {
 
 FORMAT_HINTS: dict[str, str] = {
     "int": "a whole number",
-    "int_thousands": "a whole number (\".\" allowed as thousands separator)",
+    "int_thousands": 'a whole number ("." allowed as thousands separator)',
     "ts_compact": "yyyyMMddHHmmss",
     "ts_vn": "dd/mm/yyyy HH:MM",
     "month_vn": "MM/yyyy",

@@ -18,8 +18,8 @@ File names and values are always passed to DuckDB as parameters, never pasted in
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import gzip
+import hashlib
 import json
 import os
 import time
@@ -196,12 +196,16 @@ def load_source(
                 result.rows_loaded = sum(loaded for loaded, _ in per_file.values())
                 result.rows_rejected = sum(rejected for _, rejected in per_file.values())
                 con.execute(
-                    f"INSERT INTO {schema}.loads VALUES (?, ?, current_localtimestamp()::TIMESTAMP, "
-                    "?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO {schema}.loads VALUES (?, ?, current_localtimestamp()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
                     [
-                        load_id, now, len(result.files_added), len(result.files_changed),
-                        len(result.files_removed), result.files_unchanged,
-                        result.rows_loaded, result.rows_rejected,
+                        load_id,
+                        now,
+                        len(result.files_added),
+                        len(result.files_changed),
+                        len(result.files_removed),
+                        result.files_unchanged,
+                        result.rows_loaded,
+                        result.rows_rejected,
                     ],
                 )
             con.commit()
@@ -215,9 +219,9 @@ def load_source(
         say(f"{source.token}: nothing changed, no file read")
 
     for entity in source.entities:
-        result.table_rows[entity.name] = con.execute(
-            f"SELECT count(*) FROM {schema}.{quote(entity.name)}"
-        ).fetchone()[0]
+        result.table_rows[entity.name] = con.execute(f"SELECT count(*) FROM {schema}.{quote(entity.name)}").fetchone()[
+            0
+        ]
     result.total_rejects = con.execute(f"SELECT count(*) FROM {schema}.rejects").fetchone()[0]
     result.reject_reasons = dict(
         con.execute(
@@ -237,9 +241,7 @@ def _refresh_mtimes(con: duckdb.DuckDBPyConnection, schema: str, entries: list[F
         )
 
 
-def _delete_files(
-    con: duckdb.DuckDBPyConnection, source: Source, paths: list[str], load_id: int
-) -> int:
+def _delete_files(con: duckdb.DuckDBPyConnection, source: Source, paths: list[str], load_id: int) -> int:
     if not paths:
         return 0
     schema = quote(source.schema)
@@ -370,8 +372,7 @@ def _read_jsonl(
             FROM read_json($files, columns = $columns, format = 'newline_delimited',
                            filename = true) WITH ORDINALITY AS records
             JOIN _offsets ON records.filename = _offsets._file"""
-        return _validated_sql(entity, staged), {
-            "files": files, "columns": {f.name: "VARCHAR" for f in entity.fields}}
+        return _validated_sql(entity, staged), {"files": files, "columns": {f.name: "VARCHAR" for f in entity.fields}}
 
     def line_scan(files: list[str]) -> tuple[str, dict]:
         offsets(files)
@@ -435,7 +436,8 @@ def _read_jsonl(
             if stored.get(relative, 0) != per_file[relative][1]:
                 # Never both loaded and rejected, never neither: stop rather than lose a row.
                 raise LoadError(
-                    source.token, relative,
+                    source.token,
+                    relative,
                     f"internal check failed: {counts[file_path][1]} records, {per_file[relative][0]} "
                     f"loaded, {stored.get(relative, 0)} rejected",
                     "please report this file to the parkpi maintainers",
@@ -452,9 +454,7 @@ def _which_file_failed(
     try:
         for entry in entries:
             try:
-                probe.execute(
-                    f"SELECT count(*) FROM {_LINE_READER}", {"files": [str(entry.absolute_path)]}
-                ).fetchone()
+                probe.execute(f"SELECT count(*) FROM {_LINE_READER}", {"files": [str(entry.absolute_path)]}).fetchone()
             except duckdb.Error as file_error:
                 return _unreadable(source, entry, file_error)
     finally:
@@ -470,29 +470,45 @@ def _sniff_text(source: Source, entry: FileEntry) -> None:
         with opener(entry.absolute_path, "rb") as handle:
             head = handle.read(65536)
     except (OSError, EOFError, zlib.error) as error:
-        raise LoadError(source.token, entry.relative_path, f"is not a readable gzip file ({error})",
-                        "copy the export again; the file is truncated or not gzip") from error
+        raise LoadError(
+            source.token,
+            entry.relative_path,
+            f"is not a readable gzip file ({error})",
+            "copy the export again; the file is truncated or not gzip",
+        ) from error
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
-        raise LoadError(source.token, entry.relative_path, "is not UTF-8 text (it looks like UTF-16)",
-                        "export it again as UTF-8 (in Excel: CSV UTF-8)")
+        raise LoadError(
+            source.token,
+            entry.relative_path,
+            "is not UTF-8 text (it looks like UTF-16)",
+            "export it again as UTF-8 (in Excel: CSV UTF-8)",
+        )
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
         if error.start < len(head) - 4:  # not just a character cut at the 64 KiB boundary
-            raise LoadError(source.token, entry.relative_path,
-                            f"is not UTF-8 text (byte {error.start}: {head[error.start:error.start + 1]!r})",
-                            "export it again as UTF-8 (Windows-1258 and TCVN3 are not accepted)") from error
+            raise LoadError(
+                source.token,
+                entry.relative_path,
+                f"is not UTF-8 text (byte {error.start}: {head[error.start : error.start + 1]!r})",
+                "export it again as UTF-8 (Windows-1258 and TCVN3 are not accepted)",
+            ) from error
 
 
 def _unreadable(source: Source, entry: FileEntry, error: Exception) -> LoadError:
     text = str(error)
     lowered = text.lower()
     if "unicode" in lowered or "utf-8" in lowered or "utf8" in lowered:
-        return LoadError(source.token, entry.relative_path, "is not UTF-8 text",
-                         "export it again as UTF-8 (with or without BOM)")
+        return LoadError(
+            source.token, entry.relative_path, "is not UTF-8 text", "export it again as UTF-8 (with or without BOM)"
+        )
     if "gzip" in lowered or "compress" in lowered or "zlib" in lowered or "inflate" in lowered:
-        return LoadError(source.token, entry.relative_path, f"is not a readable gzip file ({text.splitlines()[0]})",
-                         "copy the export again; the file is truncated or not gzip")
+        return LoadError(
+            source.token,
+            entry.relative_path,
+            f"is not a readable gzip file ({text.splitlines()[0]})",
+            "copy the export again; the file is truncated or not gzip",
+        )
     return LoadError(source.token, entry.relative_path, f"cannot be read: {text.splitlines()[0]}")
 
 
@@ -520,8 +536,9 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, entity: Entity, en
     )
     params = {"file": str(entry.absolute_path)}
     if entry.size_bytes == 0:
-        raise LoadError(source.token, entry.relative_path, "is empty (no header row)",
-                        "remove the file or export it again")
+        raise LoadError(
+            source.token, entry.relative_path, "is empty (no header row)", "remove the file or export it again"
+        )
     try:
         header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}", params).fetchall()]
     except duckdb.Error as error:
@@ -545,8 +562,12 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, entity: Entity, en
         raise _unreadable(source, entry, error) from error
     for line, error_type, _, _ in structural:
         if "ENCODING" in str(error_type).upper():
-            raise LoadError(source.token, entry.relative_path, f"is not UTF-8 text (line {line})",
-                            "export it again as UTF-8 (with or without BOM)")
+            raise LoadError(
+                source.token,
+                entry.relative_path,
+                f"is not UTF-8 text (line {line})",
+                "export it again as UTF-8 (with or without BOM)",
+            )
     # Lines DuckDB refused (wrong number of columns, broken quoting) are rejects too; the
     # remaining rows' line numbers are shifted back past them: row o (1-based) sits on line
     # o + 1 (header) + number of refused lines before it.
@@ -558,8 +579,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, entity: Entity, en
             [(line - 1 - index, index) for index, line in enumerate(bad_lines, 1)],
         )
     columns = ", ".join(
-        f"{quote(f.name)}" if f.name in header else f"NULL::VARCHAR AS {quote(f.name)}"
-        for f in entity.fields
+        f"{quote(f.name)}" if f.name in header else f"NULL::VARCHAR AS {quote(f.name)}" for f in entity.fields
     )
     raw = "to_json(struct_pack(" + ", ".join(f"{quote(h)} := {quote(h)}" for h in header) + "))"
     staged = f"""
@@ -596,8 +616,12 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, source: Source, entity: Entity, e
         # data_only: a formula cell counts as the value Excel last computed for it.
         workbook = openpyxl.load_workbook(entry.absolute_path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise LoadError(source.token, entry.relative_path, f"is not a readable .xlsx workbook ({error})",
-                        "save it again from Excel as .xlsx, or export as UTF-8 CSV") from error
+        raise LoadError(
+            source.token,
+            entry.relative_path,
+            f"is not a readable .xlsx workbook ({error})",
+            "save it again from Excel as .xlsx, or export as UTF-8 CSV",
+        ) from error
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
@@ -622,8 +646,12 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, source: Source, entity: Entity, e
     except LoadError:
         raise
     except Exception as error:  # openpyxl raises many kinds for broken sheets
-        raise LoadError(source.token, entry.relative_path, f"cannot be read as a spreadsheet ({error})",
-                        "save it again from Excel as .xlsx") from error
+        raise LoadError(
+            source.token,
+            entry.relative_path,
+            f"cannot be read as a spreadsheet ({error})",
+            "save it again from Excel as .xlsx",
+        ) from error
     finally:
         workbook.close()
     names = [quote(f.name) for f in entity.fields]
@@ -682,10 +710,7 @@ def _parse_expression(f: Field, value: str) -> str:
             f"THEN replace({value}, '.', '')::BIGINT END"
         )
     if f.kind == "ts_compact":
-        return (
-            f"CASE WHEN regexp_full_match({value}, '[0-9]{{14}}') "
-            f"THEN try_strptime({value}, '%Y%m%d%H%M%S') END"
-        )
+        return f"CASE WHEN regexp_full_match({value}, '[0-9]{{14}}') THEN try_strptime({value}, '%Y%m%d%H%M%S') END"
     if f.kind == "ts_vn":
         return (
             f"CASE WHEN regexp_full_match({value}, '[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}} [0-9]{{1,2}}:[0-9]{{2}}') "
@@ -725,8 +750,7 @@ def reason_expressions(entity: Entity) -> list[tuple[Field, str, str]]:
             listed = ", ".join(_sql_literal(v) for v in f.allowed)
             shown = ", ".join(str(v) for v in f.allowed).replace("'", "''")
             checks.append(
-                f"WHEN {parsed_column} NOT IN ({listed}) "
-                f"THEN '{name}: ''' || {value} || ''' is not one of {shown}'"
+                f"WHEN {parsed_column} NOT IN ({listed}) THEN '{name}: ''' || {value} || ''' is not one of {shown}'"
             )
         reason = f"CASE {' '.join(checks)} END" if checks else "NULL"
         out.append((f, parsed, reason))
@@ -739,9 +763,7 @@ def _validated_sql(entity: Entity, staged: str) -> str:
     ``_reason`` (NULL for a valid row). Each value is parsed once, in an inner projection,
     and the reasons refer to the parsed columns."""
     expressions = reason_expressions(entity)
-    cleaned = ", ".join(
-        f"nullif(trim({quote(f.name)}), '') AS _v_{i}" for i, f in enumerate(entity.fields)
-    )
+    cleaned = ", ".join(f"nullif(trim({quote(f.name)}), '') AS _v_{i}" for i, f in enumerate(entity.fields))
     parsed = ", ".join(f"{p} AS _p_{i}" for i, (_, p, _) in enumerate(expressions))
     reasons = ", ".join(r for _, _, r in expressions)
     typed = ", ".join(f"_p_{i} AS {quote(f.name)}" for i, (f, _, _) in enumerate(expressions))

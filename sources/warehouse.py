@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import time
+from pathlib import Path
 
 import duckdb
 
@@ -55,9 +54,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for entity in source.entities:
         columns = ", ".join(f"{quote(f.name)} {f.sql_type}" for f in entity.fields)
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {schema}.{quote(entity.name)} ({columns}, {lineage})"
-        )
+        con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{quote(entity.name)} ({columns}, {lineage})")
     con.execute(
         f"""CREATE TABLE IF NOT EXISTS {schema}.rejects (
             entity VARCHAR, _source_file VARCHAR, _source_line BIGINT,
@@ -76,10 +73,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, source: Source) -> None:
             files_unchanged INTEGER, rows_loaded BIGINT, rows_rejected BIGINT)"""
     )
     if source.token == "portal":
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {schema}.dossier_changes "
-            "(_load_id BIGINT, MaHoSo VARCHAR)"
-        )
+        con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.dossier_changes (_load_id BIGINT, MaHoSo VARCHAR)")
 
 
 def ensure_all_raw_schemas(con: duckdb.DuckDBPyConnection) -> None:

@@ -13,23 +13,47 @@ import pytest
 from sources.warehouse import connect
 
 PORTAL_HEADER = [
-    "MaHoSo", "MaTTHC", "MaDonVi", "KenhThucHien", "MucDo", "TrangThaiHoSo", "ThoiDiem",
-    "NgayHenTra", "HinhThucTra", "DuocThanhToanTrucTuyen", "LoaiDoiTuong",
+    "MaHoSo",
+    "MaTTHC",
+    "MaDonVi",
+    "KenhThucHien",
+    "MucDo",
+    "TrangThaiHoSo",
+    "ThoiDiem",
+    "NgayHenTra",
+    "HinhThucTra",
+    "DuocThanhToanTrucTuyen",
+    "LoaiDoiTuong",
 ]
 POSTAL_HEADER = [
-    "Mã bưu gửi", "Mã hồ sơ", "Loại dịch vụ", "Mã đơn vị", "Ngày chấp nhận", "Ngày phát",
-    "Trạng thái", "Cước (VNĐ)",
+    "Mã bưu gửi",
+    "Mã hồ sơ",
+    "Loại dịch vụ",
+    "Mã đơn vị",
+    "Ngày chấp nhận",
+    "Ngày phát",
+    "Trạng thái",
+    "Cước (VNĐ)",
 ]
 MAILBOX_HEADER = [
-    "Mã đơn vị", "Tên đơn vị", "Kỳ báo cáo", "Tổng số hộp thư đã cấp",
-    "Số hộp thư đang sử dụng", "Cấp mới trong kỳ", "Thu hồi trong kỳ",
+    "Mã đơn vị",
+    "Tên đơn vị",
+    "Kỳ báo cáo",
+    "Tổng số hộp thư đã cấp",
+    "Số hộp thư đang sử dụng",
+    "Cấp mới trong kỳ",
+    "Thu hồi trong kỳ",
 ]
 
 
 def event(code: str = "D1", status: int = 2, at: str = "20170102080000", **extra: object) -> dict:
     record = {
-        "MaHoSo": code, "MaTTHC": "1.000001", "MaDonVi": "000.00.20.H33",
-        "KenhThucHien": 2, "TrangThaiHoSo": status, "ThoiDiem": at,
+        "MaHoSo": code,
+        "MaTTHC": "1.000001",
+        "MaDonVi": "000.00.20.H33",
+        "KenhThucHien": 2,
+        "TrangThaiHoSo": status,
+        "ThoiDiem": at,
     }
     record.update(extra)
     return record
@@ -45,8 +69,15 @@ def write_jsonl(path: Path, records: list[object], *, compress: bool = False) ->
     return path
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[object]], *, bom: bool = False,
-              compress: bool = False, encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path,
+    header: list[str],
+    rows: list[list[object]],
+    *,
+    bom: bool = False,
+    compress: bool = False,
+    encoding: str = "utf-8",
+) -> Path:
     import csv
     import io
 

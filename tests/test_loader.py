@@ -53,8 +53,19 @@ def test_jsonl_reader_types_lineage_and_digit_strings(con, landing: Path) -> Non
         "ORDER BY _source_line",
     )
     assert got == [
-        ("D1", 2, 3, 2, dt.datetime(2017, 3, 1, 8), dt.datetime(2017, 3, 10, 17), None, None, None,
-         "portal/2017/03/a.jsonl", 1),
+        (
+            "D1",
+            2,
+            3,
+            2,
+            dt.datetime(2017, 3, 1, 8),
+            dt.datetime(2017, 3, 10, 17),
+            None,
+            None,
+            None,
+            "portal/2017/03/a.jsonl",
+            1,
+        ),
         ("D1", 2, None, 9, dt.datetime(2017, 3, 5, 8), None, 1, None, None, "portal/2017/03/a.jsonl", 3),
     ]
 
@@ -77,11 +88,25 @@ def test_clean_and_unclean_jsonl_files_in_one_load_keep_true_line_numbers(con, l
     result = load_source(con, PORTAL, landing)
     assert (result.rows_loaded, result.rows_rejected) == (8, 2)
     assert rows(con, "SELECT MaHoSo, _source_line FROM raw_portal.events ORDER BY 1") == [
-        ("A0", 1), ("A1", 2), ("A2", 3), ("B0", 1), ("B4", 5), ("C0", 1), ("D0", 1), ("D1", 2)]
+        ("A0", 1),
+        ("A1", 2),
+        ("A2", 3),
+        ("B0", 1),
+        ("B4", 5),
+        ("C0", 1),
+        ("D0", 1),
+        ("D1", 2),
+    ]
     assert rows(con, "SELECT _source_file, _source_line, raw_content FROM raw_portal.rejects ORDER BY 2") == [
-        ("portal/b.jsonl", 2, "oops"), ("portal/b.jsonl", 4, json.dumps(event("B3", KenhThucHien=9)))]
+        ("portal/b.jsonl", 2, "oops"),
+        ("portal/b.jsonl", 4, json.dumps(event("B3", KenhThucHien=9))),
+    ]
     assert rows(con, "SELECT file_path, rows_loaded, rows_rejected FROM raw_portal.manifest ORDER BY 1") == [
-        ("portal/a.jsonl.gz", 3, 0), ("portal/b.jsonl", 2, 2), ("portal/c.jsonl", 1, 0), ("portal/d.jsonl", 2, 0)]
+        ("portal/a.jsonl.gz", 3, 0),
+        ("portal/b.jsonl", 2, 2),
+        ("portal/c.jsonl", 1, 0),
+        ("portal/d.jsonl", 2, 0),
+    ]
 
 
 def test_csv_with_bom_gzip_extra_columns_and_missing_optional(con, landing: Path) -> None:
@@ -100,24 +125,53 @@ def test_postal_csv_and_xlsx_with_typed_cells(con, landing: Path) -> None:
     write_csv(
         landing / "postal/2017/a.csv",
         POSTAL_HEADER,
-        [["EB000000001VN", "D1", "Chuyển trả kết quả", "A", "05/01/2017 10:00", "06/01/2017 09:30",
-          "Phát thành công", "25.000"]],
+        [
+            [
+                "EB000000001VN",
+                "D1",
+                "Chuyển trả kết quả",
+                "A",
+                "05/01/2017 10:00",
+                "06/01/2017 09:30",
+                "Phát thành công",
+                "25.000",
+            ]
+        ],
         bom=True,
     )
     write_xlsx(
         landing / "postal/2017/b.xlsx",
         POSTAL_HEADER,
         [
-            ["EB000000002VN", None, "Chuyển phát hồ sơ", "A", dt.datetime(2017, 1, 7, 8, 15), None,
-             "Đang vận chuyển", 18000],
-            ["EB000000003VN", "D3", "Chuyển trả kết quả", "A", "08/01/2017 10:00", "09/01/2017 11:00",
-             "Chuyển hoàn", "1.234.000"],
+            [
+                "EB000000002VN",
+                None,
+                "Chuyển phát hồ sơ",
+                "A",
+                dt.datetime(2017, 1, 7, 8, 15),
+                None,
+                "Đang vận chuyển",
+                18000,
+            ],
+            [
+                "EB000000003VN",
+                "D3",
+                "Chuyển trả kết quả",
+                "A",
+                "08/01/2017 10:00",
+                "09/01/2017 11:00",
+                "Chuyển hoàn",
+                "1.234.000",
+            ],
         ],
     )
     result = load_source(con, POSTAL, landing)
     assert (result.rows_loaded, result.rows_rejected) == (3, 0)
-    got = rows(con, 'SELECT "Mã bưu gửi", "Mã hồ sơ", "Ngày chấp nhận", "Cước (VNĐ)", _source_line '
-                    "FROM raw_postal.shipments ORDER BY 1")
+    got = rows(
+        con,
+        'SELECT "Mã bưu gửi", "Mã hồ sơ", "Ngày chấp nhận", "Cước (VNĐ)", _source_line '
+        "FROM raw_postal.shipments ORDER BY 1",
+    )
     assert got == [
         ("EB000000001VN", "D1", dt.datetime(2017, 1, 5, 10), 25000, 2),
         ("EB000000002VN", None, dt.datetime(2017, 1, 7, 8, 15), 18000, 2),
@@ -129,20 +183,36 @@ def test_mailbox_thousands_and_month(con, landing: Path) -> None:
     write_xlsx(landing / "mailbox/2017/12.xlsx", MAILBOX_HEADER, [["A", "Sở A", "12/2017", "1.234", 1000, 12, 0]])
     write_csv(landing / "mailbox/2017/11.csv", MAILBOX_HEADER, [["A", "Sở A", "11/2017", "1.222", "990", "5", "1"]])
     load_source(con, MAILBOX, landing)
-    assert rows(con, 'SELECT "Kỳ báo cáo", "Tổng số hộp thư đã cấp", "Số hộp thư đang sử dụng" '
-                     "FROM raw_mailbox.reports ORDER BY 1") == [
+    assert rows(
+        con,
+        'SELECT "Kỳ báo cáo", "Tổng số hộp thư đã cấp", "Số hộp thư đang sử dụng" FROM raw_mailbox.reports ORDER BY 1',
+    ) == [
         (dt.date(2017, 11, 1), 1222, 990),
         (dt.date(2017, 12, 1), 1234, 1000),
     ]
 
 
 def test_catalog_recognises_files_by_name(con, landing: Path) -> None:
-    write_csv(landing / "catalog/agencies.csv",
-              ["MaDonVi", "TenDonVi", "Cap", "MaDonViCha", "HieuLucTu", "HieuLucDen", "MaDonViKeThua"],
-              [["A", "Sở A", "tinh", "", "2015-01-01", "2019-06-30", "B"], ["B", "Sở B", "tinh", "", "2019-07-01", "", ""]])
-    write_csv(landing / "catalog/procedures.csv",
-              ["MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "CapThucHien", "MucDo", "CoPhiLePhi", "HieuLucTu", "HieuLucDen"],
-              [["1.1", "Cấp phép", "LV1", "Lĩnh vực", "tinh", "3", "1", "2016-01-01", "2017-12-31"]])
+    write_csv(
+        landing / "catalog/agencies.csv",
+        ["MaDonVi", "TenDonVi", "Cap", "MaDonViCha", "HieuLucTu", "HieuLucDen", "MaDonViKeThua"],
+        [["A", "Sở A", "tinh", "", "2015-01-01", "2019-06-30", "B"], ["B", "Sở B", "tinh", "", "2019-07-01", "", ""]],
+    )
+    write_csv(
+        landing / "catalog/procedures.csv",
+        [
+            "MaTTHC",
+            "TenTTHC",
+            "MaLinhVuc",
+            "TenLinhVuc",
+            "CapThucHien",
+            "MucDo",
+            "CoPhiLePhi",
+            "HieuLucTu",
+            "HieuLucDen",
+        ],
+        [["1.1", "Cấp phép", "LV1", "Lĩnh vực", "tinh", "3", "1", "2016-01-01", "2017-12-31"]],
+    )
     write_csv(landing / "catalog/notes.csv", ["x"], [["y"]])
     result = load_source(con, CATALOG, landing)
     assert result.table_rows == {"agencies": 2, "procedures": 1}
@@ -199,10 +269,7 @@ def test_several_reasons_are_all_named(con, landing: Path) -> None:
 def test_csv_row_with_wrong_column_count_is_a_reject_and_lines_stay_true(con, landing: Path) -> None:
     path = landing / "portal/a.csv"
     path.write_text(
-        ",".join(PORTAL_HEADER[:7]) + "\n"
-        "D1,1.1,A,1,3,2,20170102080000\n"
-        "D2,1.1,A,1\n"
-        "D3,1.1,A,1,3,2,20170102080000\n",
+        ",".join(PORTAL_HEADER[:7]) + "\nD1,1.1,A,1,3,2,20170102080000\nD2,1.1,A,1\nD3,1.1,A,1,3,2,20170102080000\n",
         encoding="utf-8",
     )
     load_source(con, PORTAL, landing)
@@ -215,14 +282,22 @@ def test_csv_row_with_wrong_column_count_is_a_reject_and_lines_stay_true(con, la
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
-        (["EB1VN", "", "Chuyển trả kết quả", "", "05/01/2017 10:00", "", "Phát thành công", ""],
-         "Mã đơn vị: required value missing"),
-        (["EB1VN", "", "Chuyển trả kết quả", "A", "2017-01-05", "", "Phát thành công", ""],
-         "Ngày chấp nhận: '2017-01-05' is not dd/mm/yyyy HH:MM"),
-        (["EB1VN", "", "Gửi thư", "A", "05/01/2017 10:00", "", "Phát thành công", ""],
-         "Loại dịch vụ: 'Gửi thư' is not one of Chuyển phát hồ sơ, Chuyển trả kết quả"),
-        (["EB1VN", "", "Chuyển trả kết quả", "A", "05/01/2017 10:00", "", "Phát thành công", "25,000"],
-         "Cước (VNĐ): '25,000' is not a whole number (\".\" allowed as thousands separator)"),
+        (
+            ["EB1VN", "", "Chuyển trả kết quả", "", "05/01/2017 10:00", "", "Phát thành công", ""],
+            "Mã đơn vị: required value missing",
+        ),
+        (
+            ["EB1VN", "", "Chuyển trả kết quả", "A", "2017-01-05", "", "Phát thành công", ""],
+            "Ngày chấp nhận: '2017-01-05' is not dd/mm/yyyy HH:MM",
+        ),
+        (
+            ["EB1VN", "", "Gửi thư", "A", "05/01/2017 10:00", "", "Phát thành công", ""],
+            "Loại dịch vụ: 'Gửi thư' is not one of Chuyển phát hồ sơ, Chuyển trả kết quả",
+        ),
+        (
+            ["EB1VN", "", "Chuyển trả kết quả", "A", "05/01/2017 10:00", "", "Phát thành công", "25,000"],
+            "Cước (VNĐ): '25,000' is not a whole number (\".\" allowed as thousands separator)",
+        ),
     ],
 )
 def test_postal_reject_reasons(con, landing: Path, row: list[str], reason: str) -> None:
@@ -234,8 +309,11 @@ def test_postal_reject_reasons(con, landing: Path, row: list[str], reason: str) 
 
 
 def test_mailbox_reject_reasons_in_xlsx(con, landing: Path) -> None:
-    write_xlsx(landing / "mailbox/a.xlsx", MAILBOX_HEADER,
-               [["A", "", "13/2017", 5, 5, 0, 0], ["B", "", "12/2017", None, 5, 0, 0]])
+    write_xlsx(
+        landing / "mailbox/a.xlsx",
+        MAILBOX_HEADER,
+        [["A", "", "13/2017", 5, 5, 0, 0], ["B", "", "12/2017", None, 5, 0, 0]],
+    )
     load_source(con, MAILBOX, landing)
     got = rows(con, "SELECT _source_line, reason FROM raw_mailbox.rejects ORDER BY 1")
     assert got == [(2, "Kỳ báo cáo: '13/2017' is not MM/yyyy"), (3, "Tổng số hộp thư đã cấp: required value missing")]
@@ -273,8 +351,12 @@ def test_not_utf8_jsonl(loaded, landing: Path) -> None:
 
 
 def test_not_utf8_csv(loaded, landing: Path) -> None:
-    bad = write_csv(landing / "portal/2017/x.csv", PORTAL_HEADER[:7],
-                    [["Hồ sơ", "1.1", "A", "1", "3", "2", "20170102080000"]], encoding="utf-16")
+    bad = write_csv(
+        landing / "portal/2017/x.csv",
+        PORTAL_HEADER[:7],
+        [["Hồ sơ", "1.1", "A", "1", "3", "2", "20170102080000"]],
+        encoding="utf-16",
+    )
     load_fails(loaded, landing, PORTAL, bad, "is not UTF-8 text (it looks like UTF-16)")
 
 
@@ -313,12 +395,21 @@ def test_empty_csv_file(loaded, landing: Path) -> None:
 
 def test_second_run_reads_nothing_and_changes_nothing(con, landing: Path, monkeypatch) -> None:
     write_jsonl(landing / "portal/a.jsonl", [event("D1"), event("D1"), "bad"])
-    write_csv(landing / "postal/a.csv", POSTAL_HEADER,
-              [["EB000000001VN", "", "Chuyển trả kết quả", "A", "05/01/2017 10:00", "", "Đang vận chuyển", ""]])
+    write_csv(
+        landing / "postal/a.csv",
+        POSTAL_HEADER,
+        [["EB000000001VN", "", "Chuyển trả kết quả", "A", "05/01/2017 10:00", "", "Đang vận chuyển", ""]],
+    )
     for source in (PORTAL, POSTAL):
         load_source(con, source, landing)
-    tables = ["raw_portal.events", "raw_portal.rejects", "raw_portal.manifest", "raw_portal.loads",
-              "raw_postal.shipments", "raw_postal.manifest"]
+    tables = [
+        "raw_portal.events",
+        "raw_portal.rejects",
+        "raw_portal.manifest",
+        "raw_portal.loads",
+        "raw_postal.shipments",
+        "raw_postal.manifest",
+    ]
     before = {t: snapshot(con, t) for t in tables}
 
     def no_reading(*args, **kwargs):
@@ -355,21 +446,27 @@ def test_add_change_remove(con, landing: Path) -> None:
     os.utime(a, ns=(a.stat().st_atime_ns, a.stat().st_mtime_ns + 10**9))
     changed = load_source(con, PORTAL, landing)
     assert changed.files_changed == ["portal/a.jsonl"] and changed.rows_deleted == 2
-    assert rows(con, "SELECT MaHoSo, ThoiDiem FROM raw_portal.events WHERE _source_file = 'portal/a.jsonl' ORDER BY 1") == [
-        ("A1", dt.datetime(2017, 1, 2, 9)), ("A3", dt.datetime(2017, 1, 2, 8))]
+    assert rows(
+        con, "SELECT MaHoSo, ThoiDiem FROM raw_portal.events WHERE _source_file = 'portal/a.jsonl' ORDER BY 1"
+    ) == [("A1", dt.datetime(2017, 1, 2, 9)), ("A3", dt.datetime(2017, 1, 2, 8))]
     assert rows(con, "SELECT count(*) FROM raw_portal.rejects") == [(1,)]
 
     b.unlink()
     removed = load_source(con, PORTAL, landing)
     assert removed.files_removed == ["portal/b.jsonl"]
     assert rows(con, "SELECT DISTINCT MaHoSo FROM raw_portal.events ORDER BY 1") == [("A1",), ("A3",), ("C1",)]
-    assert rows(con, "SELECT file_path FROM raw_portal.manifest ORDER BY 1") == [("portal/a.jsonl",), ("portal/c.jsonl",)]
+    assert rows(con, "SELECT file_path FROM raw_portal.manifest ORDER BY 1") == [
+        ("portal/a.jsonl",),
+        ("portal/c.jsonl",),
+    ]
     # dossiers that lost events are recorded (their rows are gone); those that gained events
     # are found by the events' own load id
     changes = rows(con, "SELECT _load_id, MaHoSo FROM raw_portal.dossier_changes ORDER BY ALL")
     assert changes == [(changed.load_id, "A1"), (changed.load_id, "A2"), (removed.load_id, "B1")]
     assert rows(con, f"SELECT MaHoSo FROM raw_portal.events WHERE _load_id = {changed.load_id} ORDER BY 1") == [
-        ("A1",), ("A3",)]
+        ("A1",),
+        ("A3",),
+    ]
 
 
 def test_same_content_in_any_order_gives_the_same_raw_rows(tmp_path: Path, landing: Path) -> None:

@@ -1,8 +1,8 @@
 """Ingestion assets: one per source, thin wrappers around sources.loader."""
 
 import dagster as dg
-from orchestration.lib.resources import WarehouseResource
 
+from orchestration.lib.resources import WarehouseResource
 from sources.contracts import SOURCES, Source
 from sources.loader import LoadError, LoadResult, load_source, summarise_reasons
 from sources.settings import get_settings

@@ -8,7 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from orchestration.lib.dbt import DBT_EXECUTABLE, dbt_project
 
@@ -41,7 +46,8 @@ translator = ParkpiDbtTranslator(
 
 @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=translator)
 def parkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+    # dbt unit tests check the SQL, not the data: they run in `make test`, not in every build.
+    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
 
 
 defs = dg.Definitions(

@@ -22,8 +22,23 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def prepare_dbt() -> None:
-    """Write target/manifest.json (dbt parse). The CLI and tests call this before loading
-    definitions; `dagster dev` does it through prepare_if_dev()."""
+def _manifest_is_current(project: DbtProject) -> bool:
+    manifest = Path(project.manifest_path)
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    ignored = {"target", "logs", "dbt_packages"}
+    for path in Path(project.project_dir).rglob("*"):
+        if path.is_file() and not ignored.intersection(path.relative_to(project.project_dir).parts):
+            if path.stat().st_mtime > built:
+                return False
+    return True
+
+
+def prepare_dbt(*, force: bool = False) -> None:
+    """Write target/manifest.json (dbt parse) unless it is newer than every file of the dbt
+    project. The CLI and tests call this before loading definitions; `dagster dev` does it
+    through prepare_if_dev()."""
     project = dbt_project()
-    project.preparer.prepare(project)
+    if force or not _manifest_is_current(project):
+        project.preparer.prepare(project)
