@@ -23,6 +23,7 @@ class Settings:
     warehouse: Path
     publish_dir: Path
     memory_limit: str
+    dbt_memory_limit: str
 
     @property
     def warehouse_dir(self) -> Path:
@@ -44,6 +45,7 @@ def get_settings() -> Settings:
         # DuckDB's default is 80 % of RAM; a bounded limit makes big loads spill to disk
         # instead of growing the process (benchmarks target <= 2 GB peak RSS).
         memory_limit=os.environ.get("PARKPI_DUCKDB_MEMORY_LIMIT", "1GB"),
+        dbt_memory_limit=os.environ.get("PARKPI_DBT_MEMORY_LIMIT", "2GB"),
     )
 
 
@@ -52,4 +54,5 @@ def export_for_dbt(settings: Settings | None = None) -> Settings:
     os.environ["PARKPI_LANDING_DIR"] = str(settings.landing_dir)
     os.environ["PARKPI_WAREHOUSE"] = str(settings.warehouse)
     os.environ["PARKPI_PUBLISH_DIR"] = str(settings.publish_dir)
+    os.environ["PARKPI_DBT_MEMORY_LIMIT"] = settings.dbt_memory_limit
     return settings

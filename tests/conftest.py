@@ -10,40 +10,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sources.contracts import MAILBOX, PORTAL, POSTAL
 from sources.warehouse import connect
 
-PORTAL_HEADER = [
-    "MaHoSo",
-    "MaTTHC",
-    "MaDonVi",
-    "KenhThucHien",
-    "MucDo",
-    "TrangThaiHoSo",
-    "ThoiDiem",
-    "NgayHenTra",
-    "HinhThucTra",
-    "DuocThanhToanTrucTuyen",
-    "LoaiDoiTuong",
-]
-POSTAL_HEADER = [
-    "Mã bưu gửi",
-    "Mã hồ sơ",
-    "Loại dịch vụ",
-    "Mã đơn vị",
-    "Ngày chấp nhận",
-    "Ngày phát",
-    "Trạng thái",
-    "Cước (VNĐ)",
-]
-MAILBOX_HEADER = [
-    "Mã đơn vị",
-    "Tên đơn vị",
-    "Kỳ báo cáo",
-    "Tổng số hộp thư đã cấp",
-    "Số hộp thư đang sử dụng",
-    "Cấp mới trong kỳ",
-    "Thu hồi trong kỳ",
-]
+def header(source) -> list[str]:
+    return [f.name for f in source.entities[0].fields]
+
+
+PORTAL_HEADER = header(PORTAL)
+POSTAL_HEADER = header(POSTAL)
+MAILBOX_HEADER = header(MAILBOX)
 
 
 def event(code: str = "D1", status: int = 2, at: str = "20170102080000", **extra: object) -> dict:
