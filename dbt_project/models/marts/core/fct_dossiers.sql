@@ -75,34 +75,9 @@ events as (
 
 ),
 
-dossier_keys as (
-
-    {% if is_incremental() %}
-    select distinct dossier_code from changed_dossiers
-    {% else %}
-    select distinct dossier_code from events
-    {% endif %}
-
-),
-
 agencies_resolved as (
 
     select * from {{ ref('int_agencies_resolved') }}
-
-),
-
-load_ids as (
-
-    select
-        dossier_code,
-        max(load_id) as max_load_id
-
-    from {{ ref('stg_portal__dossier_changes') }}
-    {% if is_incremental() %}
-    where dossier_code in (select dossier_keys.dossier_code from dossier_keys)
-    {% endif %}
-
-    group by dossier_code
 
 ),
 
@@ -149,6 +124,33 @@ aggregated as (
         list_sort(list(distinct event_year)) as event_years
 
     from sequenced
+
+    group by dossier_code
+
+),
+
+dossier_keys as (
+
+    {% if is_incremental() %}
+    select distinct dossier_code from changed_dossiers
+    {% else %}
+    -- From the aggregate, not from `events`: a second reader of the deduplicated events
+    -- makes DuckDB materialise all of them (29 s -> 21 s at 10M events).
+    select dossier_code from aggregated
+    {% endif %}
+
+),
+
+load_ids as (
+
+    select
+        dossier_code,
+        max(load_id) as max_load_id
+
+    from {{ ref('stg_portal__dossier_changes') }}
+    {% if is_incremental() %}
+    where dossier_code in (select dossier_keys.dossier_code from dossier_keys)
+    {% endif %}
 
     group by dossier_code
 

@@ -44,8 +44,9 @@ renamed as (
 
 final as (
 
-    -- A load may list a dossier more than once; once is enough to recompute it.
-    select distinct
+    -- No DISTINCT: a load lists a dossier once per event, and every consumer takes a max or
+    -- an IN over it; de-duplicating 10M pairs here cost a full build seconds for nothing.
+    select
         load_id,
         dossier_code
 
