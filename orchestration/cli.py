@@ -59,10 +59,11 @@ def command_run(args: argparse.Namespace) -> int:
                 run_config={"loggers": {"compact": {"config": {"log_level": args.log_level}}}},
             )
     seconds = time.perf_counter() - started
-    from orchestration.lib.summary import print_failure, print_summary
+    from orchestration.lib.summary import print_failure, print_quality, print_summary
 
     if not result.success:
         print_failure(result)
+        print_quality(settings, run_id=result.run_id)
         print(f"\nparkpi run FAILED after {seconds:.1f} s (run id {result.run_id})", file=sys.stderr)
         return 1
     print_summary(settings)

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs import ingest, jobs, transform
+from orchestration.defs import ingest, jobs, quality, transform
 from orchestration.lib.console import compact_console
 from orchestration.lib.resources import warehouse_resource
 from sources.settings import export_for_dbt
@@ -12,6 +12,7 @@ export_for_dbt()  # one settings place: resolve defaults into the env that dbt r
 defs = dg.Definitions.merge(
     ingest.defs,
     transform.defs,
+    quality.defs,
     jobs.defs,
     dg.Definitions(
         resources={"warehouse": warehouse_resource()},

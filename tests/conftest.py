@@ -13,6 +13,7 @@ import pytest
 from sources.contracts import MAILBOX, PORTAL, POSTAL
 from sources.warehouse import connect
 
+
 def header(source) -> list[str]:
     return [f.name for f in source.entities[0].fields]
 

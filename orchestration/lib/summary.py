@@ -95,6 +95,16 @@ def print_summary(settings: Settings) -> None:
     if rows:
         print("\nKey indicators (kpi.kpi_yearly; ratios in %, changes of ratios in percentage points)")
         print(_table(headers, rows, left=(0, len(headers) - 1)))
+    print_quality(settings)
+
+
+def print_quality(settings: Settings, run_id: str | None = None) -> None:
+    from sources.quality import summary_lines  # GX is slow to import; only when printing
+
+    lines = summary_lines(settings, run_id=run_id)
+    if lines:
+        print("\nData quality (Great Expectations checks; history in the dq schema)")
+        print("\n".join(lines))
 
 
 def print_failure(result: dg.ExecuteInProcessResult) -> None:
@@ -108,8 +118,9 @@ def print_failure(result: dg.ExecuteInProcessResult) -> None:
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.asset_check_evaluation_data
             if not evaluation.passed:
+                reason = f": {evaluation.description}" if evaluation.description else ""
                 print(
                     f"\nCHECK FAILED {evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
-                    f"({evaluation.severity.value})",
+                    f"({evaluation.severity.value}){reason}",
                     file=sys.stderr,
                 )
