@@ -36,7 +36,7 @@ install: .venv/.installed
 
 run: install
 	@mkdir -p "$(DAGSTER_HOME)"
-	.venv/bin/parkpi run
+	.venv/bin/parkpi run $(RUN_ARGS)
 
 test: install
 	@mkdir -p "$(DAGSTER_HOME)"

@@ -35,40 +35,66 @@ def command_run(args: argparse.Namespace) -> int:
     _dagster_home()
     print(f"parkpi run — landing folder {settings.landing_dir}")
     print(f"             warehouse      {settings.warehouse}")
+    from orchestration.lib import build_state
     from orchestration.lib.dbt import prepare_dbt
 
     started = time.perf_counter()
     prepare_dbt()
+    plan = build_state.plan(settings)
+    full = args.full or not plan.up_to_date
     from dagster import DagsterInstance
 
     from orchestration.definitions import defs
-    from orchestration.defs.jobs import MAIN_JOB_NAME
+    from orchestration.defs.jobs import INGEST_JOB_NAME, MAIN_JOB_NAME
 
-    job = defs.resolve_job_def(MAIN_JOB_NAME)
     logs = settings.warehouse_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    print(f"             full log       {log_path}\n")
+    print(f"             full log       {log_path}")
+    if full:
+        why = "asked for with --full" if args.full and plan.up_to_date else plan.reason
+        print(f"             full run       {why}\n")
+    else:
+        print(
+            f"             up to date     nothing changed since {build_state.describe_last(plan)};\n"
+            "                            only the loaders run, to confirm it (`parkpi run --full` redoes everything)\n"
+        )
+    run_config = {"loggers": {"compact": {"config": {"log_level": args.log_level}}}}
     # dbt's own output (hundreds of lines) goes to the log file; the compact logger prints
     # one line per stage and message to the terminal.
     with DagsterInstance.get() as instance, log_path.open("w", encoding="utf-8") as log:
         with contextlib.redirect_stdout(log):
-            result = job.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                run_config={"loggers": {"compact": {"config": {"log_level": args.log_level}}}},
-            )
+            job = defs.resolve_job_def(MAIN_JOB_NAME if full else INGEST_JOB_NAME)
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+            if result.success and not full and _loaded_anything(result):
+                # a file arrived between the plan and the load: build and check it now
+                print("a landing file changed during the run: running the full job", file=sys.__stdout__)
+                full = True
+                job = defs.resolve_job_def(MAIN_JOB_NAME)
+                result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
     seconds = time.perf_counter() - started
     from orchestration.lib.summary import print_failure, print_quality, print_summary
 
     if not result.success:
+        build_state.forget(settings)
         print_failure(result)
         print_quality(settings, run_id=result.run_id)
         print(f"\nparkpi run FAILED after {seconds:.1f} s (run id {result.run_id})", file=sys.stderr)
         return 1
+    if full:
+        build_state.record(settings, result.run_id)
     print_summary(settings)
     print(f"\nparkpi run succeeded in {seconds:.1f} s (run id {result.run_id})")
     return 0
+
+
+def _loaded_anything(result) -> bool:
+    """Did any loader of this run add, change or remove a file?"""
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if any(metadata[key].value for key in ("files_added", "files_changed", "files_removed") if key in metadata):
+            return True
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="materialise every asset (the main job) and print a summary")
     run.add_argument("--log-level", default="INFO", help="console log level: DEBUG, INFO (default), WARNING")
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild and re-check everything even if nothing changed since the last full run",
+    )
     run.set_defaults(handler=command_run)
     prepare = commands.add_parser("prepare", help="parse the dbt project (manifest for Dagster)")
     prepare.set_defaults(handler=command_prepare)

@@ -814,3 +814,24 @@ def _store(
 def summarise_reasons(reasons: dict[str, int], limit: int = 5) -> str:
     top = Counter(reasons).most_common(limit)
     return "; ".join(f"{count}× {reason}" for reason, count in top)
+
+
+def pending_changes(con: duckdb.DuckDBPyConnection, source: Source, landing_dir: Path) -> list[str]:
+    """What a load would have to look at, from file sizes and modification times alone (no
+    file is opened): landing files that are new or whose size or mtime differ from the
+    manifest, and manifest entries whose file is gone. Empty means a load would read nothing.
+    Works on a read-only connection; a warehouse without the source's manifest has everything
+    pending."""
+    files, _ = discover(landing_dir, source)
+    try:
+        rows = con.execute(f"SELECT file_path, size_bytes, mtime_ns FROM {quote(source.schema)}.manifest").fetchall()
+    except duckdb.CatalogException:
+        return sorted(files, key=path_order_key) or [f"{source.schema}.manifest (not created yet)"]
+    known = {path: (size, mtime) for path, size, mtime in rows}
+    pending = [
+        relative
+        for relative, entry in files.items()
+        if known.get(relative) != (entry.size_bytes, entry.mtime_ns)
+    ]
+    pending += [relative for relative in known if relative not in files]
+    return sorted(pending, key=path_order_key)

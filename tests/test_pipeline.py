@@ -93,6 +93,74 @@ def test_repeat_run_reads_nothing_and_gives_the_same_kpis(sample_run) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.count("nothing changed, no file read") == 4
     assert kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL") == before
+    # nothing to rebuild or re-check: dbt and the checks are skipped, the summary still
+    # shows the figures and the check results of the run that built them
+    assert "up to date     nothing changed since run" in again.stdout
+    assert "parkpi_dbt_models" not in again.stdout and "quality_" not in again.stdout
+    assert any(line.startswith("online_services_level3") for line in again.stdout.splitlines())
+    assert "Data quality: 38 checks" in again.stdout
+
+
+def test_build_state_sees_every_kind_of_change(sample_run, tmp_path: Path) -> None:
+    from orchestration.lib import build_state
+    from sources.settings import Settings
+
+    root, landing, _ = sample_run
+    warehouse = tmp_path / "parkpi.duckdb"
+    shutil.copy(root / "warehouse" / "parkpi.duckdb", warehouse)
+    settings = Settings(landing, warehouse, tmp_path / "published", "1GB", "2GB")
+    assert build_state.plan(settings).up_to_date
+    # a landing file with a new modification time: the loader would look at it again
+    export = next(landing.glob("postal/**/*.csv"))
+    stat = export.stat()
+    os.utime(export, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    try:
+        plan = build_state.plan(settings)
+        assert not plan.up_to_date and export.relative_to(landing).as_posix() in plan.reason
+    finally:
+        os.utime(export, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert build_state.plan(settings).up_to_date
+    # a different landing folder
+    other = Settings(tmp_path / "elsewhere", warehouse, tmp_path / "published", "1GB", "2GB")
+    assert not build_state.plan(other).up_to_date
+    # a built table that is not what the last full run left
+    with connect(warehouse) as con:
+        con.execute("DELETE FROM kpi.kpi_yearly WHERE year = 2016")
+    assert build_state.plan(settings).reason == "the built tables differ from what the last full run left"
+    # a failed run forgets the state
+    build_state.forget(settings)
+    assert build_state.plan(settings).reason == "no successful full run recorded in this warehouse"
+
+
+def test_code_digest_follows_the_dbt_project(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from orchestration.lib import build_state
+
+    project = tmp_path / "dbt_project"
+    (project / "models").mkdir(parents=True)
+    (project / "target").mkdir()
+    model = project / "models" / "m.sql"
+    model.write_text("select 1 as x\n")
+    monkeypatch.setattr(build_state, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(build_state, "_CODE_ROOTS", (project,))
+    monkeypatch.setattr(build_state, "_CODE_FILES", ())
+    before = build_state.code_digest()
+    (project / "target" / "manifest.json").write_text("{}")  # generated output is not code
+    assert build_state.code_digest() == before
+    model.write_text("select 2 as x\n")
+    assert build_state.code_digest() != before
+
+
+def test_new_export_runs_everything_and_duplicates_change_nothing(sample_run) -> None:
+    root, landing, _ = sample_run
+    before = kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL")
+    export = sorted(landing.glob("portal/2018/**/*.jsonl*"))[0]
+    # an overlapping re-export: the same events again under another name
+    shutil.copy(export, export.with_name("re_export_" + export.name))
+    again = run_parkpi(root, landing)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "full run       portal: portal/2018/" in again.stdout
+    assert "parkpi_dbt_models" in again.stdout
+    assert kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL") == before
 
 
 def test_unreadable_file_fails_the_run_naming_it_and_keeps_loaded_data(sample_run) -> None:
