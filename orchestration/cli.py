@@ -59,6 +59,8 @@ def command_run(args: argparse.Namespace) -> int:
             f"             up to date     nothing changed since {build_state.describe_last(plan)};\n"
             "                            only the loaders run, to confirm it (`parkpi run --full` redoes everything)\n"
         )
+    if full:
+        build_state.forget(settings)  # a run killed half-way must not look up to date afterwards
     run_config = {"loggers": {"compact": {"config": {"log_level": args.log_level}}}}
     # dbt's own output (hundreds of lines) goes to the log file; the compact logger prints
     # one line per stage and message to the terminal.
@@ -76,7 +78,7 @@ def command_run(args: argparse.Namespace) -> int:
     from orchestration.lib.summary import print_failure, print_quality, print_summary
 
     if not result.success:
-        build_state.forget(settings)
+        build_state.forget(settings)  # the rerun case: it may have loaded files and then failed
         print_failure(result)
         print_quality(settings, run_id=result.run_id)
         print(f"\nparkpi run FAILED after {seconds:.1f} s (run id {result.run_id})", file=sys.stderr)

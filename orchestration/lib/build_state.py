@@ -99,7 +99,8 @@ def record(settings: Settings, run_id: str) -> None:
 
 
 def forget(settings: Settings) -> None:
-    """After a failed run: the next run must do everything again."""
+    """Before a full run and after a failed one: until a full run succeeds, the next run must
+    do everything again (a run killed half-way never gets to say so itself)."""
     if not settings.warehouse.exists():
         return
     with connect(settings.warehouse, memory_limit=settings.memory_limit) as con:
