@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 export DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster_home
 
-.PHONY: help install run test dev lint bench sample clean
+.PHONY: help install run test test-setup chromium dev lint bench sample clean
 
 help:
 	@echo "make run    install, then build everything on the bundled sample and print a summary"
@@ -38,7 +38,23 @@ run: install
 	@mkdir -p "$(DAGSTER_HOME)"
 	.venv/bin/parkpi run $(RUN_ARGS)
 
-test: install
+# What the serving tests need besides .venv: a DuckDB 1.4 engine in its own environment (the
+# published snapshot must open in the 1.x engines of BI drivers) and Debian's Chromium (the
+# leadership report must render in a real browser).
+.tools/duckdb14/.installed: | $(UV)
+	$(UV) venv --quiet --clear --python $(PYTHON) .tools/duckdb14
+	$(UV) pip install --quiet --python .tools/duckdb14/bin/python "duckdb==1.4.*"
+	@touch $@
+
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else echo "Chromium is missing: sudo apt-get install chromium (the report test will be skipped)" >&2; fi; \
+	fi
+
+test-setup: install .tools/duckdb14/.installed chromium
+
+test: test-setup
 	@mkdir -p "$(DAGSTER_HOME)"
 	.venv/bin/python -m pytest
 

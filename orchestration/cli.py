@@ -99,6 +99,21 @@ def _loaded_anything(result) -> bool:
     return False
 
 
+def command_report(_: argparse.Namespace) -> int:
+    """Re-write the leadership report from the published snapshot (never the warehouse)."""
+    from serving.report import build_report
+    from serving.snapshot import SNAPSHOT_FILE
+
+    settings = get_settings()
+    snapshot = settings.publish_dir / SNAPSHOT_FILE
+    if not snapshot.exists():
+        print(f"parkpi report: no published snapshot at {snapshot}; run `parkpi run` first", file=sys.stderr)
+        return 2
+    report = build_report(snapshot, settings.publish_dir / "report")
+    print(f"report for {report.year}: {report.html}\n            {report.xlsx}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parkpi", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
         help="rebuild and re-check everything even if nothing changed since the last full run",
     )
     run.set_defaults(handler=command_run)
+    report = commands.add_parser(
+        "report",
+        help="re-write the leadership report (HTML + xlsx) from the published snapshot",
+        description="Re-write report/ in PARKPI_PUBLISH_DIR from the published snapshot kpi.duckdb. "
+        "Example: parkpi report",
+    )
+    report.set_defaults(handler=command_report)
     prepare = commands.add_parser("prepare", help="parse the dbt project (manifest for Dagster)")
     prepare.set_defaults(handler=command_prepare)
     args = parser.parse_args(argv)

@@ -16,18 +16,25 @@ from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
 from sources.warehouse import connect
 
 
-def run_parkpi(env_root: Path, landing: Path, *args: str) -> subprocess.CompletedProcess:
+def parkpi_env(env_root: Path, landing: Path) -> dict[str, str]:
+    """The environment of a `parkpi` command whose warehouse, publish folder and Dagster
+    home live under env_root."""
     env = dict(os.environ)
     env.update(
         PARKPI_LANDING_DIR=str(landing),
         PARKPI_WAREHOUSE=str(env_root / "warehouse" / "parkpi.duckdb"),
         PARKPI_PUBLISH_DIR=str(env_root / "warehouse" / "published"),
         DAGSTER_HOME=str(env_root / "dagster_home"),
+        PYTHONUNBUFFERED="1",
     )
+    return env
+
+
+def run_parkpi(env_root: Path, landing: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "run", *args],
         cwd=PROJECT_ROOT,
-        env=env,
+        env=parkpi_env(env_root, landing),
         capture_output=True,
         text=True,
         timeout=600,

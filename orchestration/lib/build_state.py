@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from serving.snapshot import SNAPSHOT_FILE
 from sources.contracts import SOURCES
 from sources.loader import pending_changes
 from sources.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
@@ -125,6 +126,8 @@ def plan(settings: Settings) -> Plan:
                 more = f" and {len(pending) - 1} more" if len(pending) > 1 else ""
                 return Plan(False, f"{source.token}: {pending[0]}{more} new, changed or removed", run_id, finished_at)
         current = fingerprint(con, settings)
+    if not (settings.publish_dir / SNAPSHOT_FILE).exists():
+        return Plan(False, f"no published snapshot in {settings.publish_dir}", run_id, finished_at)
     for part, why in (
         ("landing_dir", "a different landing folder"),
         ("manifests", "raw data changed since the last full run"),

@@ -96,6 +96,21 @@ def print_summary(settings: Settings) -> None:
         print("\nKey indicators (kpi.kpi_yearly; ratios in %, changes of ratios in percentage points)")
         print(_table(headers, rows, left=(0, len(headers) - 1)))
     print_quality(settings)
+    print_published(settings)
+
+
+def print_published(settings: Settings) -> None:
+    from serving.snapshot import PARQUET_LINK, SNAPSHOT_FILE
+
+    snapshot = settings.publish_dir / SNAPSHOT_FILE
+    if not snapshot.exists():
+        return
+    print("\nPublished for BI tools and leadership (read-only; see docs/serving.md)")
+    print(f"  DuckDB snapshot  {snapshot}")
+    print(f"  Parquet          {settings.publish_dir / PARQUET_LINK}/")
+    reports = sorted((settings.publish_dir / "report").glob("bao-cao-report-*.html"))
+    if reports:
+        print(f"  report           {reports[-1]} (+ .xlsx)")
 
 
 def print_quality(settings: Settings, run_id: str | None = None) -> None:

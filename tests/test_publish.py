@@ -1,0 +1,283 @@
+"""Serving (issue 5): the published snapshot opens in DuckDB 1.4, Parquet holds the same rows,
+swaps are atomic under a reader, BI tools connect as documented, the report renders in a real
+browser, and nothing is published from a run whose blocking checks failed."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from serving.report import fmt
+from serving.snapshot import META_TABLE, PUBLISHED_TABLES, SNAPSHOT_FILE, publish_snapshot, verify_snapshot
+from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
+from tests.test_pipeline import run_parkpi
+
+DUCKDB_14 = PROJECT_ROOT / ".tools" / "duckdb14" / "bin" / "python"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory):
+    """`parkpi run` on a copy of the bundled sample; returns (root, landing, publish dir)."""
+    root = tmp_path_factory.mktemp("publish_run")
+    landing = root / "landing"
+    shutil.copytree(SAMPLE_LANDING_DIR, landing)
+    run = run_parkpi(root, landing)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "DuckDB snapshot" in run.stdout and "report" in run.stdout
+    return root, landing, root / "warehouse" / "published"
+
+
+def warehouse_of(root: Path) -> Path:
+    return root / "warehouse" / "parkpi.duckdb"
+
+
+def test_snapshot_holds_the_published_tables_read_only(published) -> None:
+    root, _, publish_dir = published
+    snapshot = publish_dir / SNAPSHOT_FILE
+    verify_snapshot(snapshot)
+    assert snapshot.stat().st_mode & 0o777 == 0o444
+    with duckdb.connect(str(warehouse_of(root)), read_only=True) as private:
+        expected = private.execute("SELECT * FROM kpi.kpi_yearly ORDER BY ALL").fetchall()
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        assert con.execute("SELECT * FROM kpi_yearly ORDER BY ALL").fetchall() == expected  # schema main
+        columns = [row[0] for row in con.execute("DESCRIBE kpi_yearly").fetchall()]
+    assert columns == ["year", "scope", "scope_code", "indicator", "value", "prior_value", "change_abs",
+                       "change_pct", "trend"]  # fmt: skip
+    assert not list(publish_dir.glob(".*.tmp*")), "no temporary file is left behind"
+
+
+def test_snapshot_opens_in_duckdb_1_4(published) -> None:
+    """The BI drivers bundle DuckDB 1.x engines: the snapshot must open in 1.4."""
+    if not DUCKDB_14.exists():
+        pytest.fail(f"{DUCKDB_14} is missing: `make test` installs it (target .tools/duckdb14/.installed)")
+    _, _, publish_dir = published
+    script = (
+        "import duckdb, json, sys\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "rows = con.execute('SELECT year, indicator, value FROM kpi_yearly "
+        "WHERE scope = \\'province\\' ORDER BY ALL').fetchall()\n"
+        "print(json.dumps({'version': duckdb.__version__, 'rows': rows}))\n"
+    )
+    out = subprocess.run([str(DUCKDB_14), "-c", script, str(publish_dir / SNAPSHOT_FILE)],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    answer = json.loads(out.stdout)
+    assert answer["version"].startswith("1.4.")
+    with duckdb.connect(str(publish_dir / SNAPSHOT_FILE), read_only=True) as con:
+        expected = con.execute(
+            "SELECT year, indicator, value FROM kpi_yearly WHERE scope = 'province' ORDER BY ALL"
+        ).fetchall()
+    assert [tuple(row) for row in answer["rows"]] == expected
+    assert ["2017", "online_services_level3", 154.0] in [[str(r[0]), r[1], r[2]] for r in answer["rows"]]
+
+
+def test_parquet_holds_the_same_rows(published) -> None:
+    _, _, publish_dir = published
+    parquet = publish_dir / "parquet"
+    assert parquet.is_symlink() and parquet.resolve().parent.name == ".versions"
+    con = duckdb.connect()
+    con.execute("ATTACH ? AS snap (READ_ONLY)", [str(publish_dir / SNAPSHOT_FILE)])
+    for _, table in (*PUBLISHED_TABLES, ("", META_TABLE)):
+        path = parquet / f"{table}.parquet"
+        assert path.stat().st_mode & 0o777 == 0o444
+        difference = con.execute(
+            f"""SELECT count(*) FROM (
+                  (SELECT * FROM read_parquet(?) EXCEPT ALL SELECT * FROM snap.main.{table})
+                  UNION ALL
+                  (SELECT * FROM snap.main.{table} EXCEPT ALL SELECT * FROM read_parquet(?)))""",
+            [str(path), str(path)],
+        ).fetchone()[0]
+        assert difference == 0, table
+
+
+def leadership_queries() -> list[str]:
+    text = (PROJECT_ROOT / "docs" / "serving.md").read_text(encoding="utf-8")
+    section = text.split("## Leadership queries", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sql\n(.*?)```", section, flags=re.S)
+
+
+def test_superset_style_connection_runs_the_documented_queries(published) -> None:
+    """SQLAlchemy + duckdb-engine with the URI docs/serving.md gives for Superset."""
+    import sqlalchemy as sa
+
+    _, _, publish_dir = published
+    queries = leadership_queries()
+    assert len(queries) >= 4
+    engine = sa.create_engine(f"duckdb:///{publish_dir / SNAPSHOT_FILE}?access_mode=read_only")
+    try:
+        with engine.connect() as connection:
+            results = [connection.execute(sa.text(query)).fetchall() for query in queries]
+            with pytest.raises(sa.exc.DBAPIError, match="read-only"):
+                connection.execute(sa.text("CREATE TABLE scratch (x INTEGER)"))
+    finally:
+        engine.dispose()
+    headline, services, agencies, meta = results[:4]
+    assert len(headline) == 19  # every indicator, labelled
+    assert (2017, "online_services_level3", 154.0) in [(r[0], r[1], r[2]) for r in services]
+    assert agencies and all(r[2] is None or 0 <= r[2] <= 1 for r in agencies)
+    assert {r[2] for r in meta} == {table for _, table in PUBLISHED_TABLES}
+
+
+def test_report_renders_in_chromium(published, tmp_path: Path) -> None:
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (`make test` installs it on Debian as root)")
+    _, _, publish_dir = published
+    page = publish_dir / "report" / "index.html"
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    with duckdb.connect(str(publish_dir / SNAPSHOT_FILE), read_only=True) as con:
+        year = con.execute("SELECT max(year) FROM kpi_yearly").fetchone()[0]
+        level3, level3_prior, mailboxes = con.execute(
+            """SELECT max(value) FILTER (indicator = 'online_services_level3'),
+                      max(prior_value) FILTER (indicator = 'online_services_level3'),
+                      max(value) FILTER (indicator = 'mailboxes_issued')
+               FROM kpi_yearly WHERE scope = 'province' AND year = ?""",
+            [year],
+        ).fetchone()
+        points = dict(
+            con.execute(
+                """SELECT i.indicator_group, count(k.value) FROM kpi_yearly k JOIN dim_indicators i USING (indicator)
+                   WHERE k.scope = 'province' GROUP BY ALL"""
+            ).fetchall()
+        )
+    assert 'data-charts-drawn="4"' in dom, "the chart script did not run"
+    for group, count in points.items():
+        match = re.search(rf'<figure class="chart" data-group="{group}" data-drawn="(\d+)"', dom)
+        assert match and int(match.group(1)) == count, group
+        assert dom.count('class="bar') >= count
+    narrative_vi = re.search(r'<p class="narrative" id="narrative-vi"[^>]*>(.*?)</p>', dom, re.S).group(1)
+    narrative_en = re.search(r'<p class="narrative" id="narrative-en"[^>]*>(.*?)</p>', dom, re.S).group(1)
+    assert f"Năm {year}, toàn tỉnh Lạng Sơn có {fmt(level3, 'count', 'vi')} dịch vụ công trực tuyến mức độ 3" in (
+        narrative_vi
+    )
+    assert f"tăng {fmt(level3 - level3_prior, 'count', 'vi')}" in narrative_vi
+    assert f"{fmt(mailboxes, 'count', 'vi')} hộp thư điện tử công vụ" in narrative_vi
+    assert f"{fmt(level3, 'count')} online public services at level 3" in narrative_en
+    assert 'data-indicator="on_time_rate"' in dom and "trend-improved" in dom
+
+
+def test_report_workbook_has_the_same_tables(published) -> None:
+    from openpyxl import load_workbook
+
+    _, _, publish_dir = published
+    workbook = next((publish_dir / "report").glob("bao-cao-report-*.xlsx"))
+    book = load_workbook(workbook, read_only=True)
+    headline = list(book.worksheets[0].iter_rows(values_only=True))
+    by_code = {row[3]: row for row in headline if row and len(row) > 3 and row[3]}
+    with duckdb.connect(str(publish_dir / SNAPSHOT_FILE), read_only=True) as con:
+        expected = con.execute(
+            """SELECT indicator, value, prior_value FROM kpi_yearly
+               WHERE scope = 'province' AND year = (SELECT max(year) FROM kpi_yearly)"""
+        ).fetchall()
+    for indicator, value, prior in expected:
+        assert by_code[indicator][5] == pytest.approx(value) and by_code[indicator][6] == pytest.approx(prior)
+    assert len(book.sheetnames) == 3
+
+
+def test_failed_publish_keeps_the_previous_snapshot(published, tmp_path: Path) -> None:
+    root, _, publish_dir = published
+    target = tmp_path / "published"
+    shutil.copytree(publish_dir, target, symlinks=True)
+    before = verify_snapshot(target / SNAPSHOT_FILE)
+    con = duckdb.connect(str(tmp_path / "broken.duckdb"))
+    con.execute("CREATE SCHEMA kpi")
+    con.execute("CREATE TABLE kpi.kpi_yearly AS SELECT 1 AS year")  # the other tables are missing
+    with pytest.raises(duckdb.CatalogException):
+        publish_snapshot(con, target)
+    con.close()
+    assert verify_snapshot(target / SNAPSHOT_FILE) == before
+    assert not list(target.glob(".*.tmp*")) and len(list((target / ".versions").iterdir())) == 1
+
+
+def test_readers_see_only_complete_snapshots_while_two_runs_publish(published, tmp_path: Path) -> None:
+    root, landing, publish_dir = published
+    stop = tmp_path / "stop"
+    readers = {
+        mode: subprocess.Popen(
+            [sys.executable, "-m", "tests.snapshot_reader", mode, str(publish_dir), str(stop)],
+            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        for mode in ("hold", "poll")
+    }
+    try:
+        ready = {mode: json.loads(reader.stdout.readline()) for mode, reader in readers.items()}
+        for _ in range(2):
+            run = run_parkpi(root, landing, "--full")
+            assert run.returncode == 0, run.stdout + run.stderr
+        time.sleep(0.5)
+    finally:
+        stop.touch()
+        outputs = {mode: reader.communicate(timeout=60) for mode, reader in readers.items()}
+    looks = {mode: [json.loads(line) for line in out.splitlines()] for mode, (out, _) in outputs.items()}
+    for mode, reader in readers.items():
+        assert reader.returncode == 0, outputs[mode][1]
+        assert [look["error"] for look in looks[mode] if "error" in look] == [], mode
+        assert len(looks[mode]) > 20, mode
+    # the dashboard left open kept one consistent snapshot while the file was replaced twice
+    assert all(look["consistent"] for look in looks["hold"])
+    # fresh readers always found a complete snapshot: the old one, then each new one in turn
+    seen = [look["snapshot_id"] for look in looks["poll"]]
+    order = list(dict.fromkeys(seen))
+    assert order[0] == ready["hold"]["snapshot_id"] and len(order) == 3, order
+    assert verify_snapshot(publish_dir / SNAPSHOT_FILE) == seen[-1]
+    assert len(list((publish_dir / ".versions").iterdir())) == 2  # current + previous Parquet set
+
+
+def test_nothing_is_published_when_a_blocking_check_fails(published) -> None:
+    """A mailbox report with a negative count that no correction replaces: the checks on
+    marts/fct_mailbox_positions fail (dbt's data test fails the dbt step first), the run fails,
+    the snapshot stays as it was."""
+    root, landing, publish_dir = published
+    before = verify_snapshot(publish_dir / SNAPSHOT_FILE)
+    report = sorted(landing.glob("mailbox/**/*.csv"))[-1]
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("Kỳ báo cáo")] = "12/2020"
+    row[header.index("Tổng số hộp thư đã cấp")] = "-5"
+    # last in path order, so it is the correction that stands for December 2020
+    bad = landing / "mailbox" / "zz_corrections" / "correction.csv"
+    bad.parent.mkdir()
+    bad.write_text("\n".join([lines[0], ",".join(row)]) + "\n", encoding="utf-8")
+    try:
+        run = run_parkpi(root, landing)
+    finally:
+        shutil.rmtree(bad.parent)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "fct_mailbox_positions" in run.stdout + run.stderr
+    assert "publish__kpi_snapshot started" not in run.stdout  # Dagster did not even start it
+    assert verify_snapshot(publish_dir / SNAPSHOT_FILE) == before
+
+
+def test_parkpi_report_rewrites_the_report_from_the_snapshot_alone(published, tmp_path: Path) -> None:
+    from tests.test_pipeline import parkpi_env
+
+    root, landing, publish_dir = published
+    page = next((publish_dir / "report").glob("bao-cao-report-*.html"))
+    page.unlink()
+    (root / "warehouse" / "parkpi.duckdb").rename(root / "warehouse" / "moved.duckdb")  # not needed
+    try:
+        run = subprocess.run([sys.executable, "-m", "orchestration.cli", "report"], cwd=PROJECT_ROOT,
+                             env=parkpi_env(root, landing), capture_output=True, text=True, timeout=120)  # fmt: skip
+    finally:
+        (root / "warehouse" / "moved.duckdb").rename(root / "warehouse" / "parkpi.duckdb")
+    assert run.returncode == 0, run.stderr
+    assert page.exists() and os.path.getsize(page) > 10_000 and str(page) in run.stdout
+    empty = parkpi_env(tmp_path, landing)
+    missing = subprocess.run([sys.executable, "-m", "orchestration.cli", "report"], cwd=PROJECT_ROOT,
+                             env=empty, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert missing.returncode == 2 and "no published snapshot" in missing.stderr
