@@ -11,6 +11,19 @@ from pathlib import Path
 
 from sources.settings import export_for_dbt, get_settings
 
+# The Dagster instance of `make run` and `make dev`. Runs launched from the UI, schedules and the
+# sensor queue up: only one run tagged parkpi/warehouse=writer (every job's tag) runs at a time.
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: parkpi/warehouse
+        value: writer
+        limit: 1
+"""
+
 
 def _dagster_home() -> None:
     """Runs launched from the CLI are recorded where the UI (`make dev`) looks for them."""
@@ -19,13 +32,14 @@ def _dagster_home() -> None:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
 
 
 def command_prepare(_: argparse.Namespace) -> int:
     from orchestration.lib.dbt import prepare_dbt
 
     export_for_dbt()
+    _dagster_home()
     prepare_dbt()
     return 0
 
@@ -35,16 +49,29 @@ def command_run(args: argparse.Namespace) -> int:
     _dagster_home()
     print(f"parkpi run — landing folder {settings.landing_dir}")
     print(f"             warehouse      {settings.warehouse}")
-    from orchestration.lib import build_state
     from orchestration.lib.dbt import prepare_dbt
 
     started = time.perf_counter()
     prepare_dbt()
+    from sources.warehouse import writer_lock
+
+    def waiting(message: str) -> None:
+        print(f"             waiting        {message}", flush=True)
+
+    # one writer at a time: a second `parkpi run` (or a UI run) waits here, it does not fail
+    with writer_lock(settings.warehouse, on_wait=waiting, holder=f"parkpi run (pid {os.getpid()})"):
+        return _run(args, settings, started)
+
+
+def _run(args: argparse.Namespace, settings, started: float) -> int:
+    from orchestration.lib import build_state
+
     plan = build_state.plan(settings)
     full = args.full or not plan.up_to_date
     from dagster import DagsterInstance
 
     from orchestration.definitions import defs
+    from orchestration.defs.ingest import every_partition_tags
     from orchestration.defs.jobs import INGEST_JOB_NAME, MAIN_JOB_NAME
 
     logs = settings.warehouse_dir / "logs"
@@ -67,13 +94,17 @@ def command_run(args: argparse.Namespace) -> int:
     with DagsterInstance.get() as instance, log_path.open("w", encoding="utf-8") as log:
         with contextlib.redirect_stdout(log):
             job = defs.resolve_job_def(MAIN_JOB_NAME if full else INGEST_JOB_NAME)
-            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False, run_config=run_config, tags=every_partition_tags()
+            )
             if result.success and not full and _loaded_anything(result):
                 # a file arrived between the plan and the load: build and check it now
                 print("a landing file changed during the run: running the full job", file=sys.__stdout__)
                 full = True
                 job = defs.resolve_job_def(MAIN_JOB_NAME)
-                result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+                result = job.execute_in_process(
+                    instance=instance, raise_on_error=False, run_config=run_config, tags=every_partition_tags()
+                )
     seconds = time.perf_counter() - started
     from orchestration.lib.summary import print_failure, print_quality, print_summary
 

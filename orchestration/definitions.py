@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs import ingest, jobs, publish, quality, transform
+from orchestration.defs import automation, ingest, jobs, publish, quality, transform
 from orchestration.lib.console import compact_console
 from orchestration.lib.resources import warehouse_resource
 from sources.settings import export_for_dbt
@@ -14,6 +14,7 @@ defs = dg.Definitions.merge(
     transform.defs,
     quality.defs,
     publish.defs,
+    automation.defs,
     jobs.defs,
     dg.Definitions(
         resources={"warehouse": warehouse_resource()},

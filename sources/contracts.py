@@ -79,6 +79,8 @@ class Source:
     entities: tuple[Entity, ...]
     description: str = ""
     extra_tables: tuple[str, ...] = field(default_factory=tuple)
+    # the timestamp whose month partitions the source (Dagster month partitions); None: not partitioned
+    period_field: str | None = None
 
     @property
     def schema(self) -> str:
@@ -88,6 +90,7 @@ class Source:
 PORTAL = Source(
     token="portal",
     description="service-portal dossier event log",
+    period_field="ThoiDiem",
     entities=(
         Entity(
             name="events",

@@ -22,6 +22,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import time
 import zipfile
 import zlib
@@ -73,6 +74,7 @@ class LoadResult:
     files_added: list[str] = field(default_factory=list)
     files_changed: list[str] = field(default_factory=list)
     files_removed: list[str] = field(default_factory=list)
+    files_reloaded: list[str] = field(default_factory=list)  # unchanged, re-read for `periods`
     files_unchanged: int = 0
     files_ignored: list[str] = field(default_factory=list)
     rows_loaded: int = 0  # by this load
@@ -103,6 +105,10 @@ def discover(landing_dir: Path, source: Source) -> tuple[dict[str, FileEntry], l
     top = root / source.token
     found: dict[str, FileEntry] = {}
     ignored: list[str] = []
+    if top.is_symlink():
+        # os.walk would follow a linked source folder; like any linked folder it is not read
+        ignored.append(f"{source.token}/ (linked folder)")
+        return found, ignored
     if not top.is_dir():
         return found, ignored
     for directory, dirnames, filenames in os.walk(top, followlinks=False):
@@ -120,7 +126,7 @@ def discover(landing_dir: Path, source: Source) -> tuple[dict[str, FileEntry], l
             if entity is None:
                 ignored.append(f"{relative} (not an accepted file type for {source.token})")
                 continue
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
+            if not path.resolve().is_relative_to(root):
                 ignored.append(f"{relative} (link to a file outside the landing folder)")
                 continue
             stat = path.stat()
@@ -143,8 +149,14 @@ def load_source(
     landing_dir: Path,
     *,
     progress: Progress | None = None,
+    periods: tuple[str, str] | None = None,
 ) -> LoadResult:
-    """Bring the source's raw tables in line with its landing files (see module doc)."""
+    """Bring the source's raw tables in line with its landing files (see module doc).
+
+    ``periods=("2017-03", "2017-05")`` also re-reads, from scratch, every unchanged file whose
+    records fall in those months (the manifest knows each file's first and last month, for
+    sources with a ``period_field``): what re-loading a month means when a file is the unit of
+    loading. New and changed files are read as always, whatever their months."""
     say = progress or (lambda message: None)
     started = time.perf_counter()
     ensure_raw_schema(con, source)
@@ -153,7 +165,9 @@ def load_source(
     files, ignored = discover(landing_dir, source)
     manifest = {
         row[0]: row[1:]
-        for row in con.execute(f"SELECT file_path, size_bytes, mtime_ns, sha256 FROM {schema}.manifest").fetchall()
+        for row in con.execute(
+            f"SELECT file_path, size_bytes, mtime_ns, sha256, first_period, last_period FROM {schema}.manifest"
+        ).fetchall()
     }
     result = LoadResult(source=source.token, load_id=None, files_ignored=ignored)
     touched: list[FileEntry] = []  # same content, new mtime: refresh the manifest only
@@ -161,6 +175,12 @@ def load_source(
     for relative in sorted(files, key=path_order_key):
         entry = files[relative]
         known = manifest.get(relative)
+        if periods and known and _overlaps(known[3], known[4], periods):
+            entry.sha256 = sha256_of(entry.absolute_path)
+            result.files_changed.append(relative)  # re-read: its rows are replaced
+            result.files_reloaded.append(relative)
+            to_read.append(entry)
+            continue
         if known and known[0] == entry.size_bytes and known[1] == entry.mtime_ns:
             result.files_unchanged += 1
             continue
@@ -178,7 +198,9 @@ def load_source(
     say(
         f"{source.token}: {len(files)} files — {len(result.files_added)} new, "
         f"{len(result.files_changed)} changed, {len(result.files_removed)} removed, "
-        f"{result.files_unchanged} unchanged" + (f", {len(ignored)} ignored" if ignored else "")
+        f"{result.files_unchanged} unchanged"
+        + (f", {len(result.files_reloaded)} re-read for {periods[0]}..{periods[1]}" if periods else "")
+        + (f", {len(ignored)} ignored" if ignored else "")
     )
 
     if result.changed or touched:
@@ -192,7 +214,7 @@ def load_source(
                 stale = result.files_changed + result.files_removed
                 result.rows_deleted = _delete_files(con, source, stale, load_id)
                 per_file = _read_files(con, source, landing_dir, to_read, load_id, now, say)
-                _write_manifest(con, schema, to_read, per_file, load_id, now)
+                _write_manifest(con, source, to_read, per_file, load_id, now)
                 result.rows_loaded = sum(loaded for loaded, _ in per_file.values())
                 result.rows_rejected = sum(rejected for _, rejected in per_file.values())
                 con.execute(
@@ -265,18 +287,49 @@ def _delete_files(con: duckdb.DuckDBPyConnection, source: Source, paths: list[st
 
 def _write_manifest(
     con: duckdb.DuckDBPyConnection,
-    schema: str,
+    source: Source,
     entries: list[FileEntry],
     per_file: dict[str, tuple[int, int]],
     load_id: int,
     now: dt.datetime,
 ) -> None:
+    schema = quote(source.schema)
+    periods: dict[str, tuple[str, str]] = {}
+    if source.period_field and entries:
+        # each file's first and last month, so that a month can be re-loaded alone later
+        entity = quote(source.entities[0].name)
+        field = quote(source.period_field)
+        periods = {
+            row[0]: row[1:]
+            for row in con.execute(
+                f"""SELECT _source_file, strftime(min({field}), '%Y-%m'), strftime(max({field}), '%Y-%m')
+                    FROM {schema}.{entity} WHERE _load_id = ? GROUP BY ALL""",
+                [load_id],
+            ).fetchall()
+        }
     rows = [
-        (e.relative_path, e.size_bytes, e.mtime_ns, e.sha256, *per_file.get(e.relative_path, (0, 0)), load_id, now)
+        (
+            e.relative_path,
+            e.size_bytes,
+            e.mtime_ns,
+            e.sha256,
+            *per_file.get(e.relative_path, (0, 0)),
+            load_id,
+            now,
+            *periods.get(e.relative_path, (None, None)),
+        )
         for e in entries
     ]
     if rows:
-        con.executemany(f"INSERT INTO {schema}.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany(
+            f"""INSERT INTO {schema}.manifest (file_path, size_bytes, mtime_ns, sha256, rows_loaded, rows_rejected,
+                    _load_id, _loaded_at, first_period, last_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            rows,
+        )
+
+
+def _overlaps(first: str | None, last: str | None, periods: tuple[str, str]) -> bool:
+    return first is not None and last is not None and first <= periods[1] and last >= periods[0]
 
 
 # --------------------------------------------------------------------------------------
@@ -508,6 +561,17 @@ def _unreadable(source: Source, entry: FileEntry, error: Exception) -> LoadError
             entry.relative_path,
             f"is not a readable gzip file ({text.splitlines()[0]})",
             "copy the export again; the file is truncated or not gzip",
+        )
+    too_long = re.search(r"Maximum line size of (\d+) bytes|\"maximum_object_size\" of (\d+) bytes", text)
+    if too_long:
+        limit = int(too_long.group(1) or too_long.group(2))
+        line = re.search(r"on Line: (\d+)", text)
+        return LoadError(
+            source.token,
+            entry.relative_path,
+            f"has a line longer than {limit / 2**20:.0f} MiB{f' (line {line.group(1)})' if line else ''}, "
+            "longer than any record of the contract can be",
+            "check that the file is an export with one record per line (JSON Lines or CSV), not one huge line",
         )
     return LoadError(source.token, entry.relative_path, f"cannot be read: {text.splitlines()[0]}")
 

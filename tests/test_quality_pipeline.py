@@ -114,9 +114,10 @@ def test_blocking_failure_stops_downstream_assets(settings_env: Path, landing: P
 
     prepare_dbt()
     from orchestration.definitions import defs
+    from orchestration.defs.ingest import every_partition_tags
     from orchestration.defs.jobs import MAIN_JOB_NAME
 
-    result = defs.resolve_job_def(MAIN_JOB_NAME).execute_in_process(raise_on_error=False)
+    result = defs.resolve_job_def(MAIN_JOB_NAME).execute_in_process(raise_on_error=False, tags=every_partition_tags())
     assert not result.success
 
     evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}

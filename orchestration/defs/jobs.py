@@ -5,11 +5,18 @@ import dagster as dg
 
 MAIN_JOB_NAME = "parkpi_main"
 INGEST_JOB_NAME = "parkpi_ingest"
+# Every job writes the warehouse: the run queue (dagster.yaml written by orchestration/cli.py)
+# runs one run with this tag at a time.
+WRITER_TAGS = {"parkpi/warehouse": "writer"}
+# Run tags the assets read: dbt with --full-refresh; re-read the files of the run's portal months.
+FULL_REFRESH_TAG = "parkpi/dbt_full_refresh"
+RELOAD_MONTHS_TAG = "parkpi/reload_months"
 
 main_job = dg.define_asset_job(
     name=MAIN_JOB_NAME,
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
+    tags=WRITER_TAGS,
     description="Materialise every asset: ingest all sources, transform, check, publish.",
 )
 
@@ -19,6 +26,7 @@ ingest_job = dg.define_asset_job(
     name=INGEST_JOB_NAME,
     selection=dg.AssetSelection.groups("ingest").without_checks(),
     executor_def=dg.in_process_executor,
+    tags=WRITER_TAGS,
     description="Load new, changed and removed landing files into the raw schemas; no checks, no dbt.",
 )
 

@@ -15,7 +15,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.defs.jobs import FULL_REFRESH_TAG
 from orchestration.lib.dbt import DBT_EXECUTABLE, dbt_project
+from orchestration.lib.resources import WarehouseResource
 
 project = dbt_project()
 project.prepare_if_dev()  # only under `dagster dev`; the CLI and tests call prepare_dbt()
@@ -45,9 +47,14 @@ translator = ParkpiDbtTranslator(
 
 
 @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=translator)
-def parkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def parkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # `warehouse` is not opened here (dbt opens the file itself): requiring it takes the
+    # single-writer lock for this step too (orchestration/lib/resources.py).
     # dbt unit tests check the SQL, not the data: they run in `make test`, not in every build.
-    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    if context.run.tags.get(FULL_REFRESH_TAG) == "true":  # the monthly schedule rebuilds everything
+        args.append("--full-refresh")
+    yield from dbt.cli(args, context=context).stream()
 
 
 defs = dg.Definitions(
