@@ -11,6 +11,8 @@ from pathlib import Path
 
 from sources.settings import export_for_dbt, get_settings
 
+SOURCE_TOKENS = ("portal", "postal", "mailbox", "catalog")
+
 # The Dagster instance of `make run` and `make dev`. Runs launched from the UI, schedules and the
 # sensor queue up: only one run tagged parkpi/warehouse=writer (every job's tag) runs at a time.
 DAGSTER_YAML = """\
@@ -145,6 +147,79 @@ def command_report(_: argparse.Namespace) -> int:
     return 0
 
 
+def command_check_file(args: argparse.Namespace) -> int:
+    """Exit 0: every row passes; 1: rows would be rejected; 2: the file cannot be loaded at all."""
+    import json
+
+    from sources.checkfile import check_file, guess_source
+    from sources.messages import problem_vi, reason_vi
+
+    path = Path(args.path)
+    if not path.is_file():
+        print(f"parkpi check-file: {path}: no such file / không có tệp này", file=sys.stderr)
+        return 2
+    source = args.source or guess_source(path)
+    if source is None:
+        print(
+            f"parkpi check-file: {path}: cannot tell which source this is; "
+            "give --source portal|postal|mailbox|catalog\n"
+            "  không xác định được nguồn dữ liệu; hãy chỉ rõ --source",
+            file=sys.stderr,
+        )
+        return 2
+    checked = check_file(path, source)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "file": str(path),
+                    "source": source,
+                    "rows_ok": checked.rows_ok,
+                    "rejects": [
+                        {"line": line, "reason": reason, "reason_vi": reason_vi(reason), "raw": raw}
+                        for line, reason, raw in checked.rejects
+                    ],
+                    "error": str(checked.error) if checked.error else checked.ignored,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    if checked.ignored or checked.error:
+        if not args.json:
+            if checked.ignored:
+                print(f"{path} ({source}): not an accepted file type / không phải loại tệp được chấp nhận: "
+                      f"{checked.ignored}", file=sys.stderr)  # fmt: skip
+            else:
+                error = checked.error
+                print(f"{path} ({source}): cannot be loaded / không nạp được", file=sys.stderr)
+                print(f"  en: {error.problem}" + (f" — {error.fix}" if error.fix else ""), file=sys.stderr)
+                print(f"  vi: {problem_vi(error.problem) or error.problem}", file=sys.stderr)
+        return 2
+    if not args.json:
+        print(f"{path} ({source}): {checked.rows_ok:,} rows pass / dòng hợp lệ, "
+              f"{len(checked.rejects):,} rows fail / dòng bị từ chối")  # fmt: skip
+        shown = checked.rejects[: args.limit]
+        for line, reason, raw in shown:
+            text = (raw or "").replace("\n", " ")
+            print(f"  line/dòng {line}: {reason}")
+            vi = reason_vi(reason)
+            if vi:
+                print(f"  {' ' * len(f'line/dòng {line}')}  {vi}")
+            print(f"      {text[:150]}{'…' if len(text) > 150 else ''}")
+        if len(checked.rejects) > len(shown):
+            more = len(checked.rejects) - len(shown)
+            print(f"  … and {more:,} more / và {more:,} dòng nữa (--limit N, --json)")
+    return 1 if checked.rejects else 0
+
+
+def command_status(args: argparse.Namespace) -> int:
+    from orchestration.lib.status import print_status
+
+    _dagster_home()
+    return print_status(get_settings())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parkpi", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +231,28 @@ def main(argv: list[str] | None = None) -> int:
         help="rebuild and re-check everything even if nothing changed since the last full run",
     )
     run.set_defaults(handler=command_run)
+    check = commands.add_parser(
+        "check-file",
+        help="pre-flight one export against the contract (no warehouse touched)",
+        description="Check one export file against the contract before putting it into the landing folder: "
+        "which rows would be rejected and why, in English and Vietnamese. Exit codes: 0 all rows pass, "
+        "1 some rows would be rejected, 2 the file cannot be loaded at all (or usage error). "
+        "Example: parkpi check-file ~/Downloads/export_2020_12.jsonl.gz",
+    )
+    check.add_argument("path", help="the export file (.jsonl, .csv, .xlsx, optionally .gz)")
+    check.add_argument("--source", choices=sorted(SOURCE_TOKENS), help="which source (default: guessed)")
+    check.add_argument("--limit", type=int, default=20, help="show at most N failing rows (default 20)")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(handler=command_check_file)
+    status = commands.add_parser(
+        "status",
+        help="what is loaded per source and month, the last run, the check results",
+        description="Show what the warehouse holds per source (files, rows, rejects, last load; portal rows per "
+        "month), the last run and the latest data-quality results. Opens the warehouse read-only, briefly. "
+        "Exit codes: 0 healthy, 1 the last run failed or a blocking check failed, 2 no warehouse yet. "
+        "Example: parkpi status",
+    )
+    status.set_defaults(handler=command_status)
     report = commands.add_parser(
         "report",
         help="re-write the leadership report (HTML + xlsx) from the published snapshot",

@@ -173,6 +173,21 @@ def test_new_export_runs_everything_and_duplicates_change_nothing(sample_run) ->
     assert kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL") == before
 
 
+def test_status_shows_what_is_loaded_and_the_last_run(sample_run) -> None:
+    root, landing, first = sample_run
+    out = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "status"],
+        cwd=PROJECT_ROOT, env=parkpi_env(root, landing), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    rows = kpi(root, "SELECT count(*) FROM raw_portal.events WHERE year(ThoiDiem) = 2017 AND month(ThoiDiem) = 3")
+    line = next(line for line in out.stdout.splitlines() if line.startswith("2017 "))
+    assert f"{rows[0][0]:,}" in line.split()  # March 2017 in the month grid
+    run_id = first.stdout.rsplit("run id ", 1)[1].split(")")[0]
+    assert "SUCCESS" in out.stdout and "Data quality (run" in out.stdout
+    assert run_id in out.stdout or "parkpi_ingest" in out.stdout
+
+
 def test_unreadable_file_fails_the_run_naming_it_and_keeps_loaded_data(sample_run) -> None:
     root, landing, _ = sample_run
     before = kpi(root, "SELECT count(*), sum(hash(MaHoSo, ThoiDiem)) FROM raw_portal.events")

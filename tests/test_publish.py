@@ -261,6 +261,11 @@ def test_nothing_is_published_when_a_blocking_check_fails(published) -> None:
     assert "fct_mailbox_positions" in run.stdout + run.stderr
     assert "publish__kpi_snapshot started" not in run.stdout  # Dagster did not even start it
     assert verify_snapshot(publish_dir / SNAPSHOT_FILE) == before
+    from tests.test_pipeline import parkpi_env
+
+    status = subprocess.run([sys.executable, "-m", "orchestration.cli", "status"], cwd=PROJECT_ROOT,
+                            env=parkpi_env(root, landing), capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert status.returncode == 1 and "FAILURE" in status.stdout  # `parkpi status` tells the shell too
 
 
 def test_parkpi_report_rewrites_the_report_from_the_snapshot_alone(published, tmp_path: Path) -> None:

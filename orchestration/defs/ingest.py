@@ -37,7 +37,8 @@ def range_tags(first: str, last: str) -> dict[str, str]:
 
 def requested_periods(context: dg.AssetExecutionContext) -> tuple[str, str] | None:
     """The months this run re-loads, or None for all of them (a plain load)."""
-    if not context.has_partition_key_range or context.run.tags.get(RELOAD_MONTHS_TAG) == "false":
+    partitioned_run = context.has_partition_key or context.has_partition_key_range
+    if not partitioned_run or context.run.tags.get(RELOAD_MONTHS_TAG) == "false":
         return None  # the sensor and schedules: load what changed, nothing more
     requested = context.partition_key_range
     keys = PORTAL_MONTHS.get_partition_keys()

@@ -25,7 +25,7 @@ class WarehouseResource(dg.ConfigurableResource):
         """Single writer: a run (or, outside the in-process executor, a step) holds the writer
         lock while it can write; a second run waits here instead of failing on DuckDB's lock.
         The Dagster run queue (dagster.yaml, tag parkpi/warehouse) keeps UI runs in line too."""
-        run_id = context.run_id if context.dagster_run else "a step"
+        run_id = context.run.run_id if context.run else "a step"
         log = context.log.info if context.log else print
         self._run_lock = ExitStack()
         self._run_lock.enter_context(writer_lock(self.path, on_wait=log, holder=f"Dagster run {run_id}"))
