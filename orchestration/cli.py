@@ -61,7 +61,7 @@ def command_run(args: argparse.Namespace) -> int:
         print(f"             waiting        {message}", flush=True)
 
     # one writer at a time: a second `parkpi run` (or a UI run) waits here, it does not fail
-    with writer_lock(settings.warehouse, on_wait=waiting, holder=f"parkpi run (pid {os.getpid()})"):
+    with writer_lock(settings.warehouse, on_wait=waiting, holder="parkpi run"):
         return _run(args, settings, started)
 
 

@@ -8,6 +8,7 @@ sees exactly what Python sees.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,13 @@ def get_settings() -> Settings:
         memory_limit=os.environ.get("PARKPI_DUCKDB_MEMORY_LIMIT", "1GB"),
         dbt_memory_limit=os.environ.get("PARKPI_DBT_MEMORY_LIMIT", "2GB"),
     )
+
+
+def as_of() -> dt.datetime:
+    """"Now" for the freshness checks: PARKPI_AS_OF (YYYY-MM-DD) for historic data such as the
+    bundled sample, otherwise the current local time."""
+    value = os.environ.get("PARKPI_AS_OF", "").strip()
+    return dt.datetime.fromisoformat(value) if value else dt.datetime.now()
 
 
 def export_for_dbt(settings: Settings | None = None) -> Settings:

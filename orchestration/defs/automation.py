@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -32,7 +31,7 @@ from orchestration.defs.transform import parkpi_dbt_models
 from orchestration.lib.resources import WarehouseResource
 from sources.contracts import SOURCES, Source
 from sources.loader import discover
-from sources.settings import get_settings
+from sources.settings import as_of, get_settings
 from sources.warehouse import quote
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -157,12 +156,6 @@ FRESHNESS: dict[str, tuple[str, str, int]] = {
     # a monthly report covers its month: the newest is stale 2 months after that month began
     "mailbox": ("reports", 'max("Kỳ báo cáo")', 62),
 }
-
-
-def as_of() -> dt.datetime:
-    """"Now" for freshness: PARKPI_AS_OF (YYYY-MM-DD) for historic data such as the sample."""
-    value = os.environ.get("PARKPI_AS_OF", "").strip()
-    return dt.datetime.fromisoformat(value) if value else dt.datetime.now()
 
 
 def build_freshness_check(source: Source) -> dg.AssetChecksDefinition:
