@@ -65,9 +65,18 @@ def _one_reason_vi(reason: str) -> str | None:
 
 
 def reason_vi(reason: str) -> str | None:
-    """The Vietnamese of a reject reason; None if some part has no translation."""
-    parts = [_one_reason_vi(part.strip()) for part in reason.split("; ")]
-    return None if any(part is None for part in parts) else "; ".join(parts)
+    """The Vietnamese of a reject reason; None if some part has no translation. Reasons are
+    joined with "; ", which a quoted value may contain too: pieces are joined back until they
+    make one known shape."""
+    translated: list[str] = []
+    pending = ""
+    for piece in reason.split("; "):
+        pending = f"{pending}; {piece}" if pending else piece
+        vietnamese = _one_reason_vi(pending.strip())
+        if vietnamese is not None:
+            translated.append(vietnamese)
+            pending = ""
+    return None if pending or not translated else "; ".join(translated)
 
 
 def problem_vi(problem: str) -> str | None:

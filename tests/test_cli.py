@@ -68,8 +68,28 @@ def test_check_file_refuses_an_unreadable_file_naming_it(tmp_path: Path) -> None
     assert parkpi("check-file", str(tmp_path / "missing.csv")).returncode == 2
 
 
+def contract_reasons() -> list[str]:
+    """Every reason shape the loader can write for every field of every contract (the SQL in
+    sources.loader.reason_expressions), with a placeholder value."""
+    reasons = ["line is not a JSON object", "not a valid CSV row: Expected Number of Columns: 7 Found: 9"]
+    for source in SOURCES.values():
+        for entity in source.entities:
+            for f in entity.fields:
+                if f.required:
+                    reasons.append(f"{f.name}: required value missing")
+                if f.kind != "text":
+                    reasons.append(f"{f.name}: 'x' is not {FORMAT_HINTS[f.kind]}")
+                if f.allowed is not None:
+                    reasons.append(f"{f.name}: 'x; y' is not one of {', '.join(str(v) for v in f.allowed)}")
+    return reasons
+
+
 def test_every_reason_the_loader_gives_has_a_vietnamese_translation(tmp_path: Path) -> None:
     assert set(FORMAT_HINTS_VI) == set(FORMAT_HINTS)
+    shapes = contract_reasons()
+    assert len(shapes) > 40
+    assert [reason for reason in shapes if reason_vi(reason) is None] == []
+    assert reason_vi("; ".join(shapes[2:5])).count("; ") == 2  # several reasons of one row
     with duckdb.connect() as con:
         for source in SOURCES.values():
             load_source(con, source, SAMPLE_LANDING_DIR)
