@@ -67,10 +67,12 @@ changed_dossiers as (
 
 events as (
 
-    select *
-    from {{ ref('stg_portal__events') }}
     {% if is_incremental() %}
-    where dossier_code in (select changed_dossiers.dossier_code from changed_dossiers)
+    -- stg_portal__events for the changed dossiers only, filtered before its dedupe
+    -- (macros/portal_events_deduplicated.sql); depends_on: {{ ref('stg_portal__events') }}
+    {{ portal_events_deduplicated("select changed_dossiers.dossier_code from changed_dossiers") }}
+    {% else %}
+    select * from {{ ref('stg_portal__events') }}
     {% endif %}
 
 ),
