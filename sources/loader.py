@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import time
 import zipfile
 import zlib
@@ -129,9 +130,23 @@ def discover(landing_dir: Path, source: Source) -> tuple[dict[str, FileEntry], l
             if not path.resolve().is_relative_to(root):
                 ignored.append(f"{relative} (link to a file outside the landing folder)")
                 continue
-            stat = path.stat()
-            found[relative] = FileEntry(relative, path, entity, stat.st_size, stat.st_mtime_ns)
+            try:
+                info = path.stat()
+            except OSError:
+                ignored.append(f"{relative} (broken link)")
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                ignored.append(f"{relative} (not a regular file)")  # reading a FIFO or device never ends
+                continue
+            found[relative] = FileEntry(relative, path, entity, info.st_size, info.st_mtime_ns)
     return found, ignored
+
+
+def reader_path(path: Path | str) -> str:
+    """The path for DuckDB's file readers, which take ``*``, ``?`` and ``[`` as glob patterns:
+    ``x[1].csv`` would read ``x1.csv`` and ``a*.csv`` every ``a…`` file. Each such character
+    becomes a one-character class, which matches only itself."""
+    return re.sub(r"([*?\[])", r"[\1]", str(path))
 
 
 def _relative(root: Path, path: Path) -> str:
@@ -397,7 +412,7 @@ def _read_jsonl(
             f"""SELECT filename, count(*), count(*) FILTER (trim(line) <> ''),
                     count(*) FILTER (trim(line) <> '' AND NOT (line LIKE '{{%' AND json_valid(line)))
                 FROM {_LINE_READER} GROUP BY filename""",
-            {"files": list(absolute)},
+            {"files": [reader_path(f) for f in absolute]},
         ).fetchall():
             counts[file_path] = (lines, records, malformed)
     except duckdb.Error as error:
@@ -425,7 +440,10 @@ def _read_jsonl(
             FROM read_json($files, columns = $columns, format = 'newline_delimited',
                            filename = true) WITH ORDINALITY AS records
             JOIN _offsets ON records.filename = _offsets._file"""
-        return _validated_sql(entity, staged), {"files": files, "columns": {f.name: "VARCHAR" for f in entity.fields}}
+        return _validated_sql(entity, staged), {
+            "files": [reader_path(f) for f in files],
+            "columns": {f.name: "VARCHAR" for f in entity.fields},
+        }
 
     def line_scan(files: list[str]) -> tuple[str, dict]:
         offsets(files)
@@ -445,7 +463,7 @@ def _read_jsonl(
             ) AS lines
             JOIN _offsets ON lines.filename = _offsets._file
             WHERE trim(line) <> ''"""
-        return _validated_sql(entity, staged), {"files": files, "structure": structure}
+        return _validated_sql(entity, staged), {"files": [reader_path(f) for f in files], "structure": structure}
 
     schema = quote(source.schema)
     table = f"{schema}.{quote(entity.name)}"
@@ -507,7 +525,8 @@ def _which_file_failed(
     try:
         for entry in entries:
             try:
-                probe.execute(f"SELECT count(*) FROM {_LINE_READER}", {"files": [str(entry.absolute_path)]}).fetchone()
+                files = [reader_path(entry.absolute_path)]
+                probe.execute(f"SELECT count(*) FROM {_LINE_READER}", {"files": files}).fetchone()
             except duckdb.Error as file_error:
                 return _unreadable(source, entry, file_error)
     finally:
@@ -598,7 +617,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, entity: Entity, en
         "escape = '\"', store_rejects = true, rejects_scan = 'csv_rejects_scan', "
         "rejects_table = 'csv_rejects')"
     )
-    params = {"file": str(entry.absolute_path)}
+    params = {"file": reader_path(entry.absolute_path)}
     if entry.size_bytes == 0:
         raise LoadError(
             source.token, entry.relative_path, "is empty (no header row)", "remove the file or export it again"

@@ -115,6 +115,15 @@ def test_sensor_requests_a_run_for_what_changed_and_nothing_twice(
                           dg.SkipReason)  # fmt: skip
 
 
+def test_file_months_reads_only_the_named_file(definitions, landing: Path) -> None:
+    from orchestration.defs.automation import file_months
+
+    # "[1]" is a glob pattern to DuckDB: unescaped, it would read m1.jsonl instead
+    named = write_jsonl(landing / "portal/m[1].jsonl", [event("M", at="20170301080000")])
+    write_jsonl(landing / "portal/m1.jsonl", [event("N", at="20180501080000")])
+    assert file_months(named) == ["2017-03"]
+
+
 def test_a_month_can_be_reloaded_alone(settings_env: Path, landing: Path) -> None:
     from orchestration.defs.ingest import ingest_assets
     from orchestration.lib.resources import WarehouseResource

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from sources.contracts import MAILBOX, PORTAL, POSTAL, SOURCES
 from sources.loader import LoadError, load_source
-from tests.conftest import MAILBOX_HEADER, POSTAL_HEADER, event, write_csv, write_jsonl, write_xlsx
+from tests.conftest import MAILBOX_HEADER, PORTAL_HEADER, POSTAL_HEADER, event, write_csv, write_jsonl, write_xlsx
 
 # --------------------------------------------------------------------------- helpers
 
@@ -244,6 +244,53 @@ def test_hostile_file_and_folder_names_load_exactly_and_never_reach_sql_text(con
         for path in written:
             assert Path(path).name.strip() not in statement, statement
         assert "DROP TABLE x" not in statement and "thư mục" not in statement
+
+
+# DuckDB's readers take "*", "?" and "[" in a path as a glob pattern; each name below has a
+# neighbour that the pattern would match instead of (or as well as) the file itself.
+GLOB_NAMES = {
+    "portal/x[1].jsonl": "portal/x1.jsonl",
+    "portal/a*.jsonl": "portal/ab.jsonl",
+    "portal/q?.jsonl": "portal/qq.jsonl",
+    "portal/[2017]/e.jsonl.gz": "portal/2/e.jsonl.gz",
+    "portal/bad[1].jsonl": "portal/bad1.jsonl",  # with a malformed line: the line-by-line path
+    "portal/c[1].csv": "portal/c1.csv",
+}
+
+
+def test_glob_characters_in_names_read_exactly_that_file(con, landing: Path) -> None:
+    written, expected_rejects = set(), set()
+    for number, (name, neighbour) in enumerate(GLOB_NAMES.items()):
+        for path, code in ((name, f"GLOB-{number}"), (neighbour, f"NEIGHBOUR-{number}")):
+            target = landing / path
+            if path.endswith(".csv"):
+                write_csv(target, PORTAL_HEADER[:3] + ["KenhThucHien", "TrangThaiHoSo", "ThoiDiem"],
+                          [[code, "1.1", "A", "2", "2", "20170102080000"]])
+            else:
+                extra = ["not json"] if path.startswith("portal/bad") else []
+                write_jsonl(target, [event(code), *extra], compress=path.endswith(".gz"))
+                if extra:
+                    expected_rejects.add((path, 2))
+            written.add((path, code))
+    result = load_source(con, PORTAL, landing)
+    assert set(con.execute("SELECT _source_file, MaHoSo FROM raw_portal.events").fetchall()) == written
+    assert result.rows_loaded == len(written) and result.rows_rejected == len(expected_rejects)
+    assert set(con.execute("SELECT _source_file, _source_line FROM raw_portal.rejects").fetchall()) == expected_rejects
+
+
+@pytest.mark.timeout(60)  # reading a FIFO blocks until a writer appears: a regression hangs here
+def test_broken_links_and_fifos_are_listed_not_read(con, landing: Path) -> None:
+    import os
+
+    (landing / "portal" / "gone.jsonl").symlink_to(landing / "portal" / "never-there.jsonl")
+    os.mkfifo(landing / "portal" / "pipe.jsonl")
+    write_jsonl(landing / "portal" / "real.jsonl", [event("REAL")])
+    result = load_source(con, PORTAL, landing)
+    assert sorted(result.files_ignored) == [
+        "portal/gone.jsonl (broken link)",
+        "portal/pipe.jsonl (not a regular file)",
+    ]
+    assert con.execute("SELECT MaHoSo FROM raw_portal.events").fetchall() == [("REAL",)]
 
 
 def test_links_out_of_the_landing_folder_are_never_followed(con, landing: Path, tmp_path: Path) -> None:

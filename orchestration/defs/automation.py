@@ -30,7 +30,7 @@ from orchestration.defs.publish import kpi_snapshot
 from orchestration.defs.transform import parkpi_dbt_models
 from orchestration.lib.resources import WarehouseResource
 from sources.contracts import SOURCES, Source
-from sources.loader import discover
+from sources.loader import discover, reader_path
 from sources.settings import as_of, get_settings
 from sources.warehouse import quote
 
@@ -86,7 +86,7 @@ def file_months(path: Path) -> list[str]:
             rows = con.execute(
                 f"""SELECT DISTINCT substr(ThoiDiem, 1, 4) || '-' || substr(ThoiDiem, 5, 2) AS month
                     FROM {reader}(?, {options}) WHERE regexp_full_match(ThoiDiem, '\\d{{14}}') ORDER BY 1""",
-                [str(path)],
+                [reader_path(path)],
             ).fetchall()
     except duckdb.Error:
         return []
