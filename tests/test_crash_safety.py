@@ -14,7 +14,7 @@ import pytest
 from serving.snapshot import SNAPSHOT_FILE, verify_snapshot
 from sources.settings import SAMPLE_LANDING_DIR
 from tests.crash_harness import KillPoint, check_private_warehouse, kpi_yearly, run_until_killed
-from tests.test_pipeline import run_parkpi
+from tests.test_pipeline import run_on_sample_copy, run_parkpi
 
 SEED = 20261128
 
@@ -22,10 +22,7 @@ SEED = 20261128
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
     """kpi_yearly of an uninterrupted run on the sample."""
-    root = tmp_path_factory.mktemp("reference")
-    shutil.copytree(SAMPLE_LANDING_DIR, root / "landing")
-    run = run_parkpi(root, root / "landing")
-    assert run.returncode == 0, run.stdout + run.stderr
+    root, _, _ = run_on_sample_copy(tmp_path_factory.mktemp("reference"))
     return kpi_yearly(root / "warehouse" / "parkpi.duckdb")
 
 

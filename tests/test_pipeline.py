@@ -41,15 +41,19 @@ def run_parkpi(env_root: Path, landing: Path, *args: str) -> subprocess.Complete
     )
 
 
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory: pytest.TempPathFactory):
-    """`parkpi run` on a copy of the bundled sample, as `make run` does."""
-    root = tmp_path_factory.mktemp("sample_run")
+def run_on_sample_copy(root: Path) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    """`parkpi run` on a fresh copy of the bundled sample under root, as `make run` does;
+    returns (root, landing folder, the finished run)."""
     landing = root / "landing"
     shutil.copytree(SAMPLE_LANDING_DIR, landing)
-    first = run_parkpi(root, landing)
-    assert first.returncode == 0, first.stdout + first.stderr
-    return root, landing, first
+    run = run_parkpi(root, landing)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return root, landing, run
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory):
+    return run_on_sample_copy(tmp_path_factory.mktemp("sample_run"))
 
 
 def kpi(root: Path, sql: str, params: list | None = None) -> list[tuple]:

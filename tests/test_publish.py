@@ -18,8 +18,8 @@ import pytest
 
 from serving.report import fmt
 from serving.snapshot import META_TABLE, PUBLISHED_TABLES, SNAPSHOT_FILE, publish_snapshot, verify_snapshot
-from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
-from tests.test_pipeline import run_parkpi
+from sources.settings import PROJECT_ROOT
+from tests.test_pipeline import run_on_sample_copy, run_parkpi
 
 DUCKDB_14 = PROJECT_ROOT / ".tools" / "duckdb14" / "bin" / "python"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -28,11 +28,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory):
     """`parkpi run` on a copy of the bundled sample; returns (root, landing, publish dir)."""
-    root = tmp_path_factory.mktemp("publish_run")
-    landing = root / "landing"
-    shutil.copytree(SAMPLE_LANDING_DIR, landing)
-    run = run_parkpi(root, landing)
-    assert run.returncode == 0, run.stdout + run.stderr
+    root, landing, run = run_on_sample_copy(tmp_path_factory.mktemp("publish_run"))
     assert "DuckDB snapshot" in run.stdout and "report" in run.stdout
     return root, landing, root / "warehouse" / "published"
 
