@@ -38,7 +38,6 @@ PARQUET_LINK = "parquet"
 VERSIONS_DIR = ".versions"
 STORAGE_VERSION = "v1.4.0"  # the oldest DuckDB that can open the file: 1.4 (see module doc)
 META_TABLE = "_snapshot"
-KEEP_VERSIONS = 2  # the current Parquet set and the one before it
 
 # (schema in the private warehouse, table) -> published as main.<table>
 PUBLISHED_TABLES: tuple[tuple[str, str], ...] = (
@@ -75,6 +74,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_dir: Path, *, run_i
     result = PublishResult(snapshot_id, target, publish_dir / PARQUET_LINK)
     alias = "publish_" + snapshot_id.replace("-", "_").lower()
     attached = False
+    previous: Path | None = None
     try:
         con.execute(f"ATTACH ? AS {alias} (STORAGE_VERSION '{STORAGE_VERSION}')", [str(temporary)])
         attached = True
@@ -106,6 +106,8 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_dir: Path, *, run_i
             path.chmod(0o444)
 
         temporary.chmod(0o444)
+        # the set readers may still be in; kept by _prune (read before the swap)
+        previous = _link_target(publish_dir / PARQUET_LINK)
         os.replace(temporary, target)  # the swap: readers see the old file or the new one
         link = publish_dir / f".{PARQUET_LINK}.{snapshot_id}.tmp"
         link.symlink_to(Path(VERSIONS_DIR) / parquet_version.name)
@@ -114,11 +116,15 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_dir: Path, *, run_i
     finally:
         if attached:
             con.execute(f"DETACH {alias}")
-        for leftover in (temporary, publish_dir / f".{SNAPSHOT_FILE}.{snapshot_id}.tmp.wal"):
+        for leftover in (
+            temporary,
+            publish_dir / f".{SNAPSHOT_FILE}.{snapshot_id}.tmp.wal",
+            publish_dir / f".{PARQUET_LINK}.{snapshot_id}.tmp",
+        ):
             leftover.unlink(missing_ok=True)
         if not (publish_dir / PARQUET_LINK).resolve() == parquet_version.resolve() and parquet_version.exists():
             shutil.rmtree(parquet_version, ignore_errors=True)  # a failed publish leaves nothing
-    _prune(publish_dir)
+    _prune(publish_dir, keep=previous)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -130,18 +136,27 @@ def _replace_link(link: Path, target: Path) -> None:
     os.replace(link, target)
 
 
-def _prune(publish_dir: Path) -> None:
+def _link_target(link: Path) -> Path | None:
+    return link.resolve() if link.is_symlink() else None
+
+
+def _prune(publish_dir: Path, keep: Path | None = None) -> None:
+    """Remove every Parquet set but the current one and ``keep`` (the one the link pointed to
+    before this publish, which a reader may still be in). Chosen by the link, not by age: a
+    publish killed half-way leaves a set that was never visible, and it must neither count as
+    "the previous set" nor outlive the next publish."""
     versions = publish_dir / VERSIONS_DIR
-    if not versions.is_dir():
-        return
-    current = (publish_dir / PARQUET_LINK).resolve()
-    older = sorted((p for p in versions.iterdir() if p.resolve() != current), key=lambda p: p.stat().st_mtime)
-    for stale in older[: max(0, len(older) - (KEEP_VERSIONS - 1))]:
-        shutil.rmtree(stale, ignore_errors=True)
-    for leftover in publish_dir.glob(f".{SNAPSHOT_FILE}.*.tmp*"):
-        # a publish killed half-way leaves a temporary file; it was never visible to readers
-        if time.time() - leftover.stat().st_mtime > 60:
-            leftover.unlink(missing_ok=True)
+    current = _link_target(publish_dir / PARQUET_LINK)
+    if versions.is_dir() and current is not None:
+        wanted = {current, keep.resolve() if keep is not None else None}
+        for stale in versions.iterdir():
+            if stale.resolve() not in wanted:
+                shutil.rmtree(stale, ignore_errors=True)
+    for pattern in (f".{SNAPSHOT_FILE}.*.tmp*", f".{PARQUET_LINK}.*.tmp"):
+        for leftover in publish_dir.glob(pattern):
+            # a publish killed half-way leaves a temporary file or link; never visible to readers
+            if time.time() - leftover.lstat().st_mtime > 60:
+                leftover.unlink(missing_ok=True)
 
 
 def _fsync(path: Path) -> None:

@@ -297,3 +297,35 @@ def test_parkpi_report_rewrites_the_report_from_the_snapshot_alone(published, tm
     missing = subprocess.run([sys.executable, "-m", "orchestration.cli", "report"], cwd=PROJECT_ROOT,
                              env=empty, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert missing.returncode == 2 and "no published snapshot" in missing.stderr
+
+
+def test_a_killed_publish_does_not_cost_readers_the_previous_parquet_set(tmp_path: Path) -> None:
+    """A publish SIGKILLed half-way leaves a Parquet folder that was never linked (its cleanup
+    never ran). The next publish must keep the set readers were actually in (the one the link
+    pointed to), not the orphan because it is newer, and must clear the orphan."""
+    con = duckdb.connect()
+    for schema, table in PUBLISHED_TABLES:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        con.execute(f"CREATE TABLE {schema}.{table} AS SELECT 1 AS x")
+    publish_dir = tmp_path / "published"
+    first = publish_snapshot(con, publish_dir)
+    in_use = (publish_dir / "parquet").resolve()
+    orphan = publish_dir / ".versions" / "parquet-killed"
+    orphan.mkdir()
+    (orphan / "kpi_yearly.parquet").write_bytes(b"half")
+    later = time.time() + 5  # written after the set in use, as a later, killed publish would be
+    os.utime(orphan, (later, later))
+    stale_link = publish_dir / ".parquet.killed.tmp"
+    stale_link.symlink_to(".versions/parquet-killed")
+    old = time.time() - 3600
+    os.utime(stale_link, (old, old), follow_symlinks=False)
+    second = publish_snapshot(con, publish_dir)
+    assert second.snapshot_id != first.snapshot_id
+    versions = {p.name for p in (publish_dir / ".versions").iterdir()}
+    assert versions == {in_use.name, (publish_dir / "parquet").resolve().name}, versions
+    assert not stale_link.is_symlink()
+    third = publish_snapshot(con, publish_dir)  # and the set before the previous one goes
+    assert {p.name for p in (publish_dir / ".versions").iterdir()} == {
+        f"parquet-{second.snapshot_id}",
+        f"parquet-{third.snapshot_id}",
+    }
