@@ -1,5 +1,5 @@
-"""BI tools in miniature, for tests/test_publish.py. Prints one JSON line per look until the
-stop file appears.
+"""BI tools in miniature, for tests/test_publish.py. Prints one JSON line per look (with its
+time) until the stop file appears.
 
     python -m tests.snapshot_reader hold PUBLISH_DIR STOP_FILE
         opens the published snapshot read-only once and keeps querying that connection, as a
@@ -31,7 +31,7 @@ def hold(snapshot: Path, stop: Path) -> None:
     first = held.execute(query).fetchone()
     print(json.dumps({"kind": "ready", "snapshot_id": first[0]}), flush=True)
     while not stop.exists():
-        look: dict = {"kind": "look"}
+        look: dict = {"kind": "look", "t": time.time()}
         try:
             look["consistent"] = held.execute(query).fetchone() == first
         except Exception as error:  # reported, not raised: the test counts them
@@ -44,7 +44,7 @@ def hold(snapshot: Path, stop: Path) -> None:
 def poll(snapshot: Path, stop: Path) -> None:
     print(json.dumps({"kind": "ready"}), flush=True)
     while not stop.exists():
-        look: dict = {"kind": "look"}
+        look: dict = {"kind": "look", "t": time.time()}
         try:
             look["snapshot_id"] = verify_snapshot(snapshot)
         except Exception as error:

@@ -217,27 +217,36 @@ def test_failed_publish_keeps_the_previous_snapshot(published, tmp_path: Path) -
 def test_readers_see_only_complete_snapshots_while_two_runs_publish(published, tmp_path: Path) -> None:
     root, landing, publish_dir = published
     stop = tmp_path / "stop"
-    readers = {
-        mode: subprocess.Popen(
-            [sys.executable, "-m", "tests.snapshot_reader", mode, str(publish_dir), str(stop)],
-            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        for mode in ("hold", "poll")
-    }
+    # The readers write to files, not pipes: a pipe nobody drains during the runs fills up
+    # (64 KiB, about a minute of looks) and blocks the reader, which then stops looking.
+    logs = {mode: tmp_path / f"{mode}.jsonl" for mode in ("hold", "poll")}
+    readers = {}
+    for mode, log in logs.items():
+        with log.open("w") as out:
+            readers[mode] = subprocess.Popen(
+                [sys.executable, "-m", "tests.snapshot_reader", mode, str(publish_dir), str(stop)],
+                cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
     try:
-        ready = {mode: json.loads(reader.stdout.readline()) for mode, reader in readers.items()}
+        deadline = time.monotonic() + 60
+        while not all(log.read_text().endswith("\n") for log in logs.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         for _ in range(2):
             run = run_parkpi(root, landing, "--full")
             assert run.returncode == 0, run.stdout + run.stderr
-        time.sleep(0.5)
+        published_last = time.time()
+        time.sleep(1.0)  # a few more looks after the last swap
     finally:
         stop.touch()
-        outputs = {mode: reader.communicate(timeout=60) for mode, reader in readers.items()}
-    looks = {mode: [json.loads(line) for line in out.splitlines()] for mode, (out, _) in outputs.items()}
+        errors = {mode: reader.communicate(timeout=60)[1] for mode, reader in readers.items()}
+    lines = {mode: [json.loads(line) for line in log.read_text().splitlines()] for mode, log in logs.items()}
+    ready = {mode: lines[mode][0] for mode in lines}
+    looks = {mode: lines[mode][1:] for mode in lines}
     for mode, reader in readers.items():
-        assert reader.returncode == 0, outputs[mode][1]
+        assert reader.returncode == 0, errors[mode]
         assert [look["error"] for look in looks[mode] if "error" in look] == [], mode
         assert len(looks[mode]) > 20, mode
+        assert looks[mode][-1]["t"] > published_last, f"{mode} stopped looking before the second publish"
     # the dashboard left open kept one consistent snapshot while the file was replaced twice
     assert all(look["consistent"] for look in looks["hold"])
     # fresh readers always found a complete snapshot: the old one, then each new one in turn
