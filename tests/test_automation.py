@@ -4,6 +4,7 @@ fail on the lock nor corrupt anything."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -71,17 +72,32 @@ def test_schedules_evaluate(definitions) -> None:
         assert request.tags["parkpi/warehouse"] == "writer"
 
 
+def _tick(cursor: str | None, instance) -> tuple[object, str | None]:
+    from orchestration.defs.automation import landing_folder_sensor
+
+    context = dg.build_sensor_context(instance=instance, cursor=cursor)
+    result = landing_folder_sensor(context)
+    [result] = result if isinstance(result, list) else [result]
+    return result, context.cursor
+
+
+def _load_as_the_ingest_asset_does(warehouse: Path, landing: Path, *sources) -> None:
+    from orchestration.lib import loaded_state
+
+    with connect(warehouse) as con:
+        for source in sources:
+            load_source(con, source, landing)
+            loaded_state.export(con, source, warehouse)
+
+
 def test_sensor_requests_a_run_for_what_changed_and_nothing_twice(
     definitions, settings_env: Path, landing: Path
 ) -> None:
-    from orchestration.defs.automation import landing_folder_sensor
-
-    write_jsonl(landing / "portal/2017/03/a.jsonl", [event("D1", 2, "20170301080000")])
+    warehouse = settings_env / "warehouse" / "parkpi.duckdb"
+    march = write_jsonl(landing / "portal/2017/03/a.jsonl", [event("D1", 2, "20170301080000")])
     write_jsonl(landing / "mailbox/ignored.txt", ["not an export"])  # not a file type of any source
     with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(instance=instance, cursor=None)
-        first = landing_folder_sensor(context)
-        [request] = first if isinstance(first, list) else [first]
+        request, cursor = _tick(None, instance)
         assert isinstance(request, dg.RunRequest)
         assert request.tags["dagster/asset_partition_range_start"] == "2017-03-01"
         assert request.tags["dagster/asset_partition_range_end"] == "2017-03-01"
@@ -89,11 +105,24 @@ def test_sensor_requests_a_run_for_what_changed_and_nothing_twice(
         assert dg.AssetKey(["portal", "raw_events"]) in request.asset_selection
         assert dg.AssetKey(["postal", "raw_shipments"]) not in request.asset_selection
         assert dg.AssetKey(["kpi", "kpi_yearly"]) in request.asset_selection
-        cursor = context.cursor
+        first_key = request.run_key
 
-        # nothing changed: nothing requested
-        again = landing_folder_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
-        assert isinstance(again, dg.SkipReason)
+        # nothing changed and the run has not loaded it yet: not requested again
+        again, cursor = _tick(cursor, instance)
+        assert isinstance(again, dg.SkipReason) and first_key in again.skip_message
+        # a sensor that lost its cursor asks for the same run key, which Dagster runs once
+        assert _tick(None, instance)[0].run_key == first_key
+
+        # the run loads it: everything is loaded, nothing to request
+        _load_as_the_ingest_asset_does(warehouse, landing, PORTAL)
+        loaded, cursor = _tick(cursor, instance)
+        assert isinstance(loaded, dg.SkipReason) and "is loaded" in loaded.skip_message
+        # a fresh sensor (empty cursor) reads the manifest too: no run for files already loaded
+        assert isinstance(_tick(None, instance)[0], dg.SkipReason)
+        # touched (copied again), same content: nothing to load, nothing requested
+        os.utime(march, ns=(march.stat().st_atime_ns, march.stat().st_mtime_ns + 10**9))
+        touched, cursor = _tick(cursor, instance)
+        assert isinstance(touched, dg.SkipReason)
 
         # a new export spanning two months, and a postal file
         write_jsonl(
@@ -102,17 +131,52 @@ def test_sensor_requests_a_run_for_what_changed_and_nothing_twice(
             compress=True,
         )
         write_jsonl(landing / "postal/x.csv", ["Mã bưu gửi"])  # content does not matter to the sensor
-        context = dg.build_sensor_context(instance=instance, cursor=cursor)
-        request = landing_folder_sensor(context)
+        request, after = _tick(cursor, instance)
         assert request.tags["dagster/asset_partition_range_start"] == "2018-01-01"
         assert request.tags["dagster/asset_partition_range_end"] == "2018-02-01"
         assert request.tags["parkpi/sources"] == "portal,postal"
         assert request.tags["parkpi/reload_months"] == "false"  # load what changed, nothing more
+        assert request.run_key != first_key
         # the same state always gives the same run key, so Dagster never runs it twice
-        same = landing_folder_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
-        assert same.run_key == request.run_key
-        assert isinstance(landing_folder_sensor(dg.build_sensor_context(instance=instance, cursor=context.cursor)),
-                          dg.SkipReason)  # fmt: skip
+        assert _tick(cursor, instance)[0].run_key == request.run_key
+        assert isinstance(_tick(after, instance)[0], dg.SkipReason)
+
+        # March's file changes content: its old month and its new ones are concerned
+        write_jsonl(march, [event("D1", 2, "20170301080000"), event("D1", 9, "20170612080000")])
+        changed, _ = _tick(after, instance)
+        assert changed.tags["dagster/asset_partition_range_start"] == "2017-03-01"
+        assert changed.tags["dagster/asset_partition_range_end"] == "2018-02-01"  # b.jsonl.gz still pending
+
+
+def test_sensor_never_opens_the_warehouse(definitions, settings_env: Path, landing: Path) -> None:
+    """A sensor ticking while a run writes must neither wait for it nor lock it out: another
+    process holds the warehouse open for writing (as a run does) during the tick."""
+    warehouse = settings_env / "warehouse" / "parkpi.duckdb"
+    write_jsonl(landing / "portal/a.jsonl", [event("D1", 2, "20170301080000")])
+    _load_as_the_ingest_asset_does(warehouse, landing, PORTAL)
+    write_jsonl(landing / "portal/b.jsonl", [event("D2", 2, "20190401080000")])
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import sys, duckdb\n"
+         f"con = duckdb.connect({str(warehouse)!r})\nprint('open', flush=True)\nsys.stdin.readline()\n"
+         "con.execute('CREATE TABLE written_after_the_tick AS SELECT 1 AS x')\n"
+         "con.close()\nprint('wrote', flush=True)"],
+        cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        with dg.instance_for_test() as instance:
+            started = time.monotonic()
+            request, _ = _tick(None, instance)
+            seconds = time.monotonic() - started
+        # opening the locked file would have raised or waited (connect() backs off for 120 s)
+        assert seconds < 10 and isinstance(request, dg.RunRequest)
+        assert request.tags["dagster/asset_partition_range_start"] == "2019-04-01"
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+        assert writer.stdout.readline().strip() == "wrote"
+    finally:
+        writer.kill()
+        writer.wait(timeout=30)
 
 
 def test_file_months_reads_only_the_named_file(definitions, landing: Path) -> None:
@@ -146,6 +210,15 @@ def test_a_month_can_be_reloaded_alone(settings_env: Path, landing: Path) -> Non
     [materialised] = result.get_asset_materialization_events()
     metadata = materialised.materialization.metadata
     assert metadata["files_reloaded"].value == 1 and metadata["files_added"].value == 0
+    # the asset left a copy of the manifest for the sensor, which never opens the warehouse
+    from orchestration.lib import loaded_state
+
+    state = loaded_state.read(warehouse, PORTAL)
+    assert state["last_load_id"] == 2
+    assert {path: entry[3:] for path, entry in state["files"].items()} == {
+        "portal/x/jan.jsonl": ["2017-01", "2017-01"],
+        "portal/x/mar.jsonl": ["2017-03", "2017-03"],
+    }
     with connect(warehouse, read_only=True) as con:
         assert con.execute("SELECT MaHoSo, count(*) FROM raw_portal.events GROUP BY 1 ORDER BY 1").fetchall() == [
             ("J1", 1),
