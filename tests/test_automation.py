@@ -57,6 +57,38 @@ def test_definitions_load_without_warnings_from_our_code(definitions) -> None:
     assert repository.get_sensor_def("landing_folder_sensor").default_status == dg.DefaultSensorStatus.STOPPED
 
 
+def test_every_run_is_in_process_and_queued_one_at_a_time(
+    definitions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    from orchestration.cli import EARLIER_DAGSTER_YAMLS, _dagster_home
+
+    defs, repository, _ = definitions
+    for job in [*repository.get_all_jobs(), defs.resolve_implicit_global_asset_job_def()]:
+        assert job.executor_def.name == "in_process", job.name
+    for name in ("parkpi_main", "parkpi_ingest"):
+        assert repository.get_job(name).tags["parkpi/warehouse"] == "writer"
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("PARKPI_WAREHOUSE", str(tmp_path / "warehouse" / "parkpi.duckdb"))
+    config = home / "dagster.yaml"
+    config.write_text(EARLIER_DAGSTER_YAMLS[0], encoding="utf-8")  # a home from before the run queue
+    _dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue.max_concurrent_runs == 1
+        assert {"key": "parkpi/warehouse", "value": "writer", "limit": 1} in queue.tag_concurrency_limits
+    # a configuration someone wrote by hand is kept; without the limit, parkpi says so
+    config.write_text("telemetry:\n  enabled: true\n", encoding="utf-8")
+    _dagster_home()
+    assert config.read_text(encoding="utf-8") == "telemetry:\n  enabled: true\n"
+    assert "no run limit" in capsys.readouterr().err
+
+
 def test_schedules_evaluate(definitions) -> None:
     from orchestration.defs.automation import daily_incremental_build, monthly_full_build
     from orchestration.defs.ingest import PORTAL_MONTHS
