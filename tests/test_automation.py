@@ -260,6 +260,57 @@ def test_a_month_can_be_reloaded_alone(settings_env: Path, landing: Path) -> Non
         assert con.execute("SELECT DISTINCT _load_id FROM raw_portal.events WHERE MaHoSo = 'J1'").fetchall() == [(1,)]
 
 
+def test_dbt_waits_out_a_transient_lock(definitions, settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process holding the warehouse when dbt starts (a DuckDB CLI, `parkpi status`)
+    makes the dbt step retry with backoff, not fail the run. The holder lets go once dbt has
+    hit its lock and asked for a retry."""
+    import uuid
+
+    from dagster._core.events import DagsterEventType
+
+    from orchestration.defs import transform
+    from sources.warehouse import ensure_all_raw_schemas
+
+    monkeypatch.setattr(transform, "LOCK_RETRY_SECONDS", 1.0)
+    warehouse = settings_env / "warehouse" / "parkpi.duckdb"
+    with connect(warehouse) as con:
+        ensure_all_raw_schemas(con)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys\n"
+         f"con = duckdb.connect({str(warehouse)!r}, read_only=True)\nprint('held', flush=True)\nsys.stdin.readline()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    run_id = str(uuid.uuid4())
+    done = threading.Event()
+
+    def release_after_first_retry(instance: dg.DagsterInstance) -> None:
+        while not done.is_set():
+            if instance.all_logs(run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY):
+                holder.stdin.write("go\n")
+                holder.stdin.flush()
+                return
+            time.sleep(0.2)
+
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        defs, _, _ = definitions
+        [key] = [k for k in transform.parkpi_dbt_models.keys if k.path[-1] == "stg_catalog__agencies"]
+        job = dg.define_asset_job("lock_test", selection=[key], executor_def=dg.in_process_executor)
+        job_def = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def("lock_test")
+        with dg.instance_for_test() as instance:
+            watcher = threading.Thread(target=release_after_first_retry, args=(instance,), daemon=True)
+            watcher.start()
+            result = job_def.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False)
+            done.set()
+            watcher.join(timeout=10)
+            retries = instance.all_logs(run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY)
+    finally:
+        done.set()
+        holder.kill()
+        holder.wait(timeout=30)
+    assert len(retries) >= 1 and result.success
+
+
 def test_writer_lock_makes_the_second_writer_wait(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     holder = subprocess.Popen(
