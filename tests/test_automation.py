@@ -151,6 +151,12 @@ def test_sensor_requests_a_run_for_what_changed_and_nothing_twice(
         assert isinstance(loaded, dg.SkipReason) and "is loaded" in loaded.skip_message
         # a fresh sensor (empty cursor) reads the manifest too: no run for files already loaded
         assert isinstance(_tick(None, instance)[0], dg.SkipReason)
+        # ... of this warehouse: a new warehouse file in its place has loaded nothing
+        moved = warehouse.rename(warehouse.with_name("moved.duckdb"))
+        assert _tick(None, instance)[0].run_key == first_key
+        shutil.copy(moved, warehouse)
+        assert _tick(None, instance)[0].run_key == first_key
+        moved.replace(warehouse)
         # touched (copied again), same content: nothing to load, nothing requested
         os.utime(march, ns=(march.stat().st_atime_ns, march.stat().st_mtime_ns + 10**9))
         touched, cursor = _tick(cursor, instance)

@@ -38,6 +38,8 @@ def export(con: duckdb.DuckDBPyConnection, source: Source, warehouse: Path | str
     last_load = con.execute(f"SELECT coalesce(max(_load_id), 0) FROM {schema}.loads").fetchone()[0]
     state = {
         "source": source.token,
+        # a warehouse deleted or replaced since (another file) has loaded nothing of this
+        "warehouse_inode": Path(warehouse).stat().st_ino,
         "last_load_id": last_load,
         "files": {path: [size, mtime, sha, first, last] for path, size, mtime, sha, first, last in sorted(rows)},
     }
@@ -56,9 +58,12 @@ def read(warehouse: Path | str, source: Source) -> dict:
     path = state_dir(warehouse) / f"{source.token}.json"
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
+        inode = Path(warehouse).stat().st_ino
     except FileNotFoundError:
-        return {"last_load_id": 0, "files": {}}
+        return {"last_load_id": 0, "files": {}}  # nothing loaded yet, or no warehouse any more
     except (OSError, ValueError):
         # unreadable: behave as if nothing were loaded (a run then finds out what is)
         return {"last_load_id": -1, "files": {}}
+    if state.get("warehouse_inode") != inode:
+        return {"last_load_id": 0, "files": {}}
     return state
