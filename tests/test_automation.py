@@ -368,3 +368,20 @@ def test_two_runs_at_once_both_succeed_and_agree(tmp_path: Path) -> None:
             "FROM raw_portal.events"
         ).fetchone()[0]
     assert level3 == 154 and duplicates == 0
+    # the result equals one run: every table the first run published (kept as the previous
+    # Parquet version) equals what the second one published after it
+    import duckdb
+
+    versions = sorted((tmp_path / "warehouse" / "published" / ".versions").glob("parquet-*"))
+    assert len(versions) == 2, versions
+    tables = sorted(path.name for path in versions[0].glob("*.parquet") if path.name != "_snapshot.parquet")
+    assert "kpi_yearly.parquet" in tables and "fct_dossiers.parquet" in tables
+    with duckdb.connect() as con:
+        for table in tables:
+            first, second = (str(version / table) for version in versions)
+            differ = con.execute(
+                "SELECT (SELECT count(*) FROM (FROM read_parquet($1) EXCEPT ALL FROM read_parquet($2)))"
+                " + (SELECT count(*) FROM (FROM read_parquet($2) EXCEPT ALL FROM read_parquet($1)))",
+                [first, second],
+            ).fetchone()[0]
+            assert differ == 0, table
