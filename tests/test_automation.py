@@ -317,6 +317,37 @@ def test_dbt_waits_out_a_transient_lock(definitions, settings_env: Path, monkeyp
     assert len(retries) >= 1 and result.success
 
 
+def test_freshness_checks_warn_on_stale_data_as_of_a_settable_day(
+    settings_env: Path, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.defs.automation import FRESHNESS_CHECK, freshness_checks
+    from orchestration.defs.ingest import every_partition_tags, ingest_assets
+    from orchestration.lib.resources import WarehouseResource
+
+    write_jsonl(landing / "portal/a.jsonl", [event("D1", 2, "20200110080000"), event("D1", 9, "20200301080000")])
+    resources = {"warehouse": WarehouseResource(path=str(settings_env / "warehouse" / "parkpi.duckdb"))}
+
+    def evaluations(as_of: str) -> dict[str, dg.AssetCheckEvaluation]:
+        monkeypatch.setenv("PARKPI_AS_OF", as_of)
+        result = dg.materialize(
+            [*ingest_assets, *freshness_checks], resources=resources, tags=every_partition_tags()
+        )
+        assert result.success  # warnings never fail a run
+        return {
+            e.asset_key.to_user_string(): e
+            for e in result.get_asset_check_evaluations()
+            if e.check_name == FRESHNESS_CHECK
+        }
+
+    fresh = evaluations("2020-04-01")  # the newest event is 31 days old
+    assert fresh["portal/raw_events"].passed and fresh["portal/raw_events"].metadata["age_days"].value == 30.7
+    stale = evaluations("2020-04-10")  # 40 days
+    assert not stale["portal/raw_events"].passed
+    assert stale["portal/raw_events"].severity == dg.AssetCheckSeverity.WARN
+    # a source with no data at all warns too
+    assert not stale["postal/raw_shipments"].passed and "no postal data" in stale["postal/raw_shipments"].description
+
+
 def test_writer_lock_makes_the_second_writer_wait(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     holder = subprocess.Popen(
