@@ -123,7 +123,7 @@ def _load_as_the_ingest_asset_does(warehouse: Path, landing: Path, *sources) -> 
 
 
 def test_sensor_requests_a_run_for_what_changed_and_nothing_twice(
-    definitions, settings_env: Path, landing: Path
+    definitions, settings_env: Path, landing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     warehouse = settings_env / "warehouse" / "parkpi.duckdb"
     march = write_jsonl(landing / "portal/2017/03/a.jsonl", [event("D1", 2, "20170301080000")])
@@ -139,9 +139,16 @@ def test_sensor_requests_a_run_for_what_changed_and_nothing_twice(
         assert dg.AssetKey(["kpi", "kpi_yearly"]) in request.asset_selection
         first_key = request.run_key
 
-        # nothing changed and the run has not loaded it yet: not requested again
-        again, cursor = _tick(cursor, instance)
+        # nothing changed and the run has not loaded it yet: not requested again, nor re-read
+        from orchestration.defs import automation
+
+        reads: list[Path] = []
+        with monkeypatch.context() as patch:
+            patch.setattr(automation, "file_months", lambda path: reads.append(path) or [])
+            patch.setattr(automation, "sha256_of", lambda path: reads.append(path) or "")
+            again, cursor = _tick(cursor, instance)
         assert isinstance(again, dg.SkipReason) and first_key in again.skip_message
+        assert reads == []
         # a sensor that lost its cursor asks for the same run key, which Dagster runs once
         assert _tick(None, instance)[0].run_key == first_key
 

@@ -107,10 +107,11 @@ def pending_files(landing_dir: Path, warehouse: Path, hashes: dict) -> tuple[dic
     """What a load would change, measured against the loaded manifests (loaded_state), not the
     warehouse. Returns (per source: {"after_load": its last load id, "files": {path: [size,
     mtime_ns, sha256] or None if removed}}, the portal months concerned (None: unknown), and
-    the sha256 cache {source: {path: [size, mtime_ns, sha256]}} for the sensor's cursor).
+    the cache {source: {path: [size, mtime_ns, sha256, months]}} for the sensor's cursor).
 
-    A file whose size or mtime differ from the manifest is hashed (once per state, cached): same
-    content as loaded (copied again, touched) is not a change."""
+    A file whose size or mtime differ from the manifest is hashed and, for the portal, read for
+    its months, once per state (cached): a file waiting for its run is not re-read every tick.
+    Same content as loaded (copied again, touched) is not a change."""
     pending: dict[str, dict] = {}
     months: set[str] | None = set()
     cache: dict[str, dict[str, list]] = {}
@@ -124,19 +125,21 @@ def pending_files(landing_dir: Path, warehouse: Path, hashes: dict) -> tuple[dic
             if was and was[0] == entry.size_bytes and was[1] == entry.mtime_ns:
                 continue
             cached = hashes.get(token, {}).get(path)
-            if cached and cached[:2] == [entry.size_bytes, entry.mtime_ns]:
-                digest = cached[2]
-            else:
+            if not (cached and len(cached) == 4 and cached[:2] == [entry.size_bytes, entry.mtime_ns]):
                 try:
                     digest = sha256_of(entry.absolute_path)
                 except OSError:
                     continue  # gone or unreadable right now: the next tick sees it again
-            cache.setdefault(token, {})[path] = [entry.size_bytes, entry.mtime_ns, digest]
-            if was and was[2] == digest:
+                cached = [entry.size_bytes, entry.mtime_ns, digest, None]
+            cache.setdefault(token, {})[path] = cached
+            if was and was[2] == cached[2]:
                 continue  # touched or copied again, same content: nothing to load
-            changes[path] = [entry.size_bytes, entry.mtime_ns, digest]
+            changes[path] = cached[:3]
             if source.period_field and months is not None:
-                found = file_months(entry.absolute_path)  # its new months, and those it had when loaded
+                if cached[3] is None:
+                    cached[3] = file_months(entry.absolute_path)
+                # its new months, and those it had when loaded
+                found = cached[3]
                 months = (months | set(found) | _month_range(*was[3:5] if was else (None, None))) if found else None
         for path in known.keys() - files.keys():
             changes[path] = None
