@@ -217,15 +217,26 @@ def test_failed_publish_keeps_the_previous_snapshot(published, tmp_path: Path) -
 def test_readers_see_only_complete_snapshots_while_two_runs_publish(published, tmp_path: Path) -> None:
     root, landing, publish_dir = published
     stop = tmp_path / "stop"
+    # the readers write to files: a pipe nobody reads during the runs fills up (64 KiB, a few
+    # minutes of looks on a loaded machine) and would block them mid-test
+    logs = {mode: tmp_path / f"{mode}.jsonl" for mode in ("hold", "poll")}
     readers = {
         mode: subprocess.Popen(
             [sys.executable, "-m", "tests.snapshot_reader", mode, str(publish_dir), str(stop)],
-            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=PROJECT_ROOT, stdout=log.open("w"), stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        for mode in ("hold", "poll")
+        for mode, log in logs.items()
     }
+
+    def first_line(mode: str) -> dict:
+        deadline = time.monotonic() + 60
+        while "\n" not in logs[mode].read_text() and time.monotonic() < deadline:
+            assert readers[mode].poll() is None, readers[mode].stderr.read()
+            time.sleep(0.05)
+        return json.loads(logs[mode].read_text().splitlines()[0])
+
     try:
-        ready = {mode: json.loads(reader.stdout.readline()) for mode, reader in readers.items()}
+        ready = {mode: first_line(mode) for mode in readers}
         for _ in range(2):
             run = run_parkpi(root, landing, "--full")
             assert run.returncode == 0, run.stdout + run.stderr
@@ -233,7 +244,8 @@ def test_readers_see_only_complete_snapshots_while_two_runs_publish(published, t
     finally:
         stop.touch()
         outputs = {mode: reader.communicate(timeout=60) for mode, reader in readers.items()}
-    looks = {mode: [json.loads(line) for line in out.splitlines()] for mode, (out, _) in outputs.items()}
+    # every line after the first ("ready")
+    looks = {mode: [json.loads(line) for line in logs[mode].read_text().splitlines()[1:]] for mode in readers}
     for mode, reader in readers.items():
         assert reader.returncode == 0, outputs[mode][1]
         assert [look["error"] for look in looks[mode] if "error" in look] == [], mode
