@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psutil
 
+from orchestration.cli import DAGSTER_YAML
 from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
 from tests.test_pipeline import parkpi_env
 
@@ -25,6 +26,7 @@ QUERY = """
   repositoriesOrError {
     ... on RepositoryConnection { nodes { name schedules { name } sensors { name } } }
   }
+  instance { runQueueConfig { maxConcurrentRuns tagConcurrencyLimitsYaml } }
 }
 """
 CHECKS_QUERY = """
@@ -70,6 +72,8 @@ def test_dagster_ui_serves_the_graph_and_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
     env = parkpi_env(tmp_path, SAMPLE_LANDING_DIR)
     (tmp_path / "dagster_home").mkdir()
+    # the instance configuration `parkpi` writes for `make dev`: one run at a time
+    (tmp_path / "dagster_home" / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
 
     def restore_sigint() -> None:  # a background shell leaves SIGINT ignored in its children
@@ -101,6 +105,8 @@ def test_dagster_ui_serves_the_graph_and_stops_cleanly(tmp_path: Path) -> None:
         [repository] = data["repositoriesOrError"]["nodes"]
         assert {s["name"] for s in repository["schedules"]} == {"monthly_full_build", "daily_incremental_build"}
         assert {s["name"] for s in repository["sensors"]} == {"landing_folder_sensor"}
+        queue = data["instance"]["runQueueConfig"]
+        assert queue["maxConcurrentRuns"] == 1 and "parkpi/warehouse" in queue["tagConcurrencyLimitsYaml"]
         checks = graphql(port, CHECKS_QUERY, {"path": ["kpi", "kpi_yearly"]})["assetNodeOrError"]
         names = {c["name"] for c in checks["assetChecksOrError"]["checks"]}
         assert {"ratios_between_0_and_1", "one_row_per_key"} <= names

@@ -4,11 +4,13 @@
   source, every month, dbt with ``--full-refresh`` - the safety net that rebuilds all marts.
 - ``daily_incremental_build`` (05:00 daily): the main job as `parkpi run` runs it: loaders read
   only new, changed or removed files, ``fct_dossiers`` recomputes only touched dossiers.
-- ``landing_folder_sensor``: when a file under ``$PARKPI_LANDING_DIR`` is new, changed or gone,
-  requests one run for just the affected sources (their ingest assets and everything
-  downstream) and, for the portal, the months the new files carry. Its run key is a digest of
-  the files' (path, size, mtime), so the same file never triggers twice. It never opens the
-  warehouse (a reader would lock out a running writer): what it has seen lives in its cursor.
+- ``landing_folder_sensor``: when a file under ``$PARKPI_LANDING_DIR`` is new, changed (other
+  content than loaded) or gone, requests one run for just the affected sources (their ingest
+  assets and everything downstream) and, for the portal, the months the files carry. It compares
+  the folder with the loaders' file manifests, read from the copy each load writes next to the
+  warehouse (orchestration/lib/loaded_state.py): it never opens the warehouse, since a reader
+  would lock out a running writer. Its run key is a digest of the pending files' (path, size,
+  mtime, sha256) and the load they follow, so the same file never triggers twice.
 
 All are off by default; switch them on in the UI (Automation) or with ``dagster schedule start``.
 Runs they request queue behind each other (one writer: dagster.yaml ``parkpi/warehouse``).
@@ -28,9 +30,10 @@ from orchestration.defs.ingest import PORTAL_MONTHS, every_partition_tags, range
 from orchestration.defs.jobs import FULL_REFRESH_TAG, MAIN_JOB_NAME, RELOAD_MONTHS_TAG, WRITER_TAGS
 from orchestration.defs.publish import kpi_snapshot
 from orchestration.defs.transform import parkpi_dbt_models
+from orchestration.lib import loaded_state
 from orchestration.lib.resources import WarehouseResource
 from sources.contracts import SOURCES, Source
-from sources.loader import discover, reader_path
+from sources.loader import discover, reader_path, sha256_of
 from sources.settings import as_of, get_settings
 from sources.warehouse import quote
 
@@ -93,39 +96,76 @@ def file_months(path: Path) -> list[str]:
     return [row[0] for row in rows]
 
 
-def landing_state(landing_dir: Path) -> dict[str, dict[str, list[int]]]:
-    """Per source: relative path -> [size, mtime_ns], as the loader's discovery sees it."""
-    state = {}
+def _month_range(first: str | None, last: str | None) -> set[str]:
+    """Every month from first to last (YYYY-MM), as a file's manifest entry records them."""
+    if not first or not last:
+        return set()
+    return {k[:7] for k in PORTAL_MONTHS.get_partition_keys() if first <= k[:7] <= last} | {first, last}
+
+
+def pending_files(landing_dir: Path, warehouse: Path, hashes: dict) -> tuple[dict, set[str] | None, dict]:
+    """What a load would change, measured against the loaded manifests (loaded_state), not the
+    warehouse. Returns (per source: {"after_load": its last load id, "files": {path: [size,
+    mtime_ns, sha256] or None if removed}}, the portal months concerned (None: unknown), and
+    the cache {source: {path: [size, mtime_ns, sha256, months]}} for the sensor's cursor).
+
+    A file whose size or mtime differ from the manifest is hashed and, for the portal, read for
+    its months, once per state (cached): a file waiting for its run is not re-read every tick.
+    Same content as loaded (copied again, touched) is not a change."""
+    pending: dict[str, dict] = {}
+    months: set[str] | None = set()
+    cache: dict[str, dict[str, list]] = {}
     for token, source in SOURCES.items():
+        loaded = loaded_state.read(warehouse, source)
+        known: dict[str, list] = loaded["files"]
         files, _ = discover(landing_dir, source)
-        state[token] = {path: [entry.size_bytes, entry.mtime_ns] for path, entry in files.items()}
-    return state
+        changes: dict[str, list | None] = {}
+        for path, entry in files.items():
+            was = known.get(path)
+            if was and was[0] == entry.size_bytes and was[1] == entry.mtime_ns:
+                continue
+            cached = hashes.get(token, {}).get(path)
+            if not (cached and len(cached) == 4 and cached[:2] == [entry.size_bytes, entry.mtime_ns]):
+                try:
+                    digest = sha256_of(entry.absolute_path)
+                except OSError:
+                    continue  # gone or unreadable right now: the next tick sees it again
+                cached = [entry.size_bytes, entry.mtime_ns, digest, None]
+            cache.setdefault(token, {})[path] = cached
+            if was and was[2] == cached[2]:
+                continue  # touched or copied again, same content: nothing to load
+            changes[path] = cached[:3]
+            if source.period_field and months is not None:
+                if cached[3] is None:
+                    cached[3] = file_months(entry.absolute_path)
+                # its new months, and those it had when loaded
+                found = cached[3]
+                months = (months | set(found) | _month_range(*was[3:5] if was else (None, None))) if found else None
+        for path in known.keys() - files.keys():
+            changes[path] = None
+            if source.period_field and months is not None:
+                gone = _month_range(*known[path][3:5])
+                months = months | gone if gone else None
+        if changes:
+            pending[token] = {"after_load": loaded.get("last_load_id", 0), "files": changes}
+    return pending, months, cache
 
 
-def plan_request(previous: dict, current: dict, landing_dir: Path) -> dg.RunRequest | None:
-    """The run the difference between two landing states asks for, or None."""
-    touched: dict[str, list[str]] = {}
-    for token, files in current.items():
-        before = previous.get(token, {})
-        changed = [path for path, stat in files.items() if before.get(path) != stat]
-        removed = [path for path in before if path not in files]
-        if changed or removed:
-            touched[token] = sorted(changed + removed)
-    if not touched:
+def plan_request(pending: dict, months: set[str] | None) -> dg.RunRequest | None:
+    """The run that loading ``pending`` asks for: just the affected sources' ingest assets and
+    everything downstream, for the portal the range of months concerned. The run key is a digest
+    of what is pending (path, size, mtime, sha256 of every file, and the load it follows), so
+    the same file in the same state never triggers twice."""
+    if not pending:
         return None
-    selection = [raw_asset_key(SOURCES[t], e.name) for t in touched for e in SOURCES[t].entities]
-    tags = {**WRITER_TAGS, RELOAD_MONTHS_TAG: "false", "parkpi/sources": ",".join(sorted(touched))}
-    if "portal" in touched:
-        months = sorted(
-            {m for path in touched["portal"] if path in current["portal"] for m in file_months(landing_dir / path)}
-        )
+    selection = [raw_asset_key(SOURCES[t], e.name) for t in pending for e in SOURCES[t].entities]
+    tags = {**WRITER_TAGS, RELOAD_MONTHS_TAG: "false", "parkpi/sources": ",".join(sorted(pending))}
+    if "portal" in pending:
         keys = PORTAL_MONTHS.get_partition_keys()
-        wanted = [k for k in keys if months and months[0] <= k[:7] <= months[-1]]
-        # files whose months are unknown (removed, unreadable, outside the partitions): all months
+        wanted = [k for k in keys if months and min(months) <= k[:7] <= max(months)]
+        # months unknown (an unreadable file) or outside the partitions: every month
         tags.update(range_tags(wanted[0], wanted[-1]) if wanted else every_partition_tags())
-    digest = hashlib.sha256(
-        json.dumps({t: {p: current[t].get(p) for p in paths} for t, paths in touched.items()}, sort_keys=True).encode()
-    ).hexdigest()[:24]
+    digest = hashlib.sha256(json.dumps(pending, sort_keys=True).encode()).hexdigest()[:24]
     return dg.RunRequest(run_key=f"landing-{digest}", asset_selection=selection + DOWNSTREAM_KEYS, tags=tags)
 
 
@@ -137,13 +177,21 @@ def plan_request(previous: dict, current: dict, landing_dir: Path) -> dg.RunRequ
     description="A new, changed or removed landing file requests a run for just its source (and portal months).",
 )
 def landing_folder_sensor(context: dg.SensorEvaluationContext):
-    landing_dir = get_settings().landing_dir
-    previous = json.loads(context.cursor) if context.cursor else {}
-    current = landing_state(landing_dir)
-    request = plan_request(previous, current, landing_dir)
-    context.update_cursor(json.dumps(current, sort_keys=True))
+    settings = get_settings()
+    try:
+        cursor = json.loads(context.cursor) if context.cursor else {}
+    except ValueError:
+        cursor = {}
+    hashes = cursor.get("hashes", {}) if isinstance(cursor, dict) else {}
+    pending, months, hashes = pending_files(settings.landing_dir, settings.warehouse, hashes)
+    request = plan_request(pending, months)
+    previous_key = cursor.get("run_key") if isinstance(cursor, dict) else None
+    context.update_cursor(json.dumps({"hashes": hashes, "run_key": request.run_key if request else None}))
     if request is None:
-        return dg.SkipReason(f"no new, changed or removed file under {landing_dir}")
+        return dg.SkipReason(f"every file under {settings.landing_dir} is loaded")
+    if request.run_key == previous_key:
+        # Dagster would drop it anyway (same run key); say why nothing happens
+        return dg.SkipReason(f"run {request.run_key} already requested; waiting for it to load")
     return request
 
 
@@ -196,4 +244,3 @@ defs = dg.Definitions(
     sensors=[landing_folder_sensor],
     asset_checks=freshness_checks,
 )
-

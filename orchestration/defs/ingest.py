@@ -10,6 +10,7 @@ small and not partitioned.
 import dagster as dg
 
 from orchestration.defs.jobs import RELOAD_MONTHS_TAG
+from orchestration.lib import loaded_state
 from orchestration.lib.resources import WarehouseResource
 from sources.contracts import SOURCES, Source
 from sources.loader import LoadError, LoadResult, load_source, summarise_reasons
@@ -99,6 +100,8 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
                 result = load_source(con, source, landing_dir, progress=context.log.info, periods=periods)
             except LoadError as error:
                 raise dg.Failure(description=str(error)) from error
+            # what is loaded, for the landing-folder sensor, which never opens the warehouse
+            loaded_state.export(con, source, warehouse.path)
         for note in result.files_ignored:
             context.log.warning(f"{source.token}: ignored {note}")
         if result.rows_rejected:

@@ -30,4 +30,5 @@ ingest_job = dg.define_asset_job(
     description="Load new, changed and removed landing files into the raw schemas; no checks, no dbt.",
 )
 
-defs = dg.Definitions(jobs=[main_job, ingest_job])
+# Materialising assets from the UI (the implicit asset job, backfills) runs in-process too.
+defs = dg.Definitions(jobs=[main_job, ingest_job], executor=dg.in_process_executor)

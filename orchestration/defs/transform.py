@@ -9,6 +9,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import (
+    DagsterDbtCliRuntimeError,
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
@@ -18,6 +19,11 @@ from dagster_dbt import (
 from orchestration.defs.jobs import FULL_REFRESH_TAG
 from orchestration.lib.dbt import DBT_EXECUTABLE, dbt_project
 from orchestration.lib.resources import WarehouseResource
+
+# DuckDB's message when another process holds the file; retried after 5, 10, 20, 40, 80 s
+LOCK_ERROR = "Could not set lock on file"
+LOCK_RETRIES = 5
+LOCK_RETRY_SECONDS = 5.0
 
 project = dbt_project()
 project.prepare_if_dev()  # only under `dagster dev`; the CLI and tests call prepare_dbt()
@@ -54,7 +60,16 @@ def parkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wa
     args = ["build", "--exclude-resource-type", "unit_test"]
     if context.run.tags.get(FULL_REFRESH_TAG) == "true":  # the monthly schedule rebuilds everything
         args.append("--full-refresh")
-    yield from dbt.cli(args, context=context).stream()
+    try:
+        yield from dbt.cli(args, context=context).stream()
+    except DagsterDbtCliRuntimeError as error:
+        # dbt opens the file itself, once, at its start: another process holding it then (a
+        # DuckDB CLI, `parkpi status`) is transient. Retry with backoff instead of failing the run.
+        if LOCK_ERROR not in str(error) or context.retry_number >= LOCK_RETRIES:
+            raise
+        wait = LOCK_RETRY_SECONDS * 2**context.retry_number
+        context.log.warning(f"the warehouse is locked by another process; dbt tries again in {wait:g} s")
+        raise dg.RetryRequested(max_retries=LOCK_RETRIES, seconds_to_wait=wait) from error
 
 
 defs = dg.Definitions(
