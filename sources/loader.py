@@ -821,23 +821,75 @@ def reason_expressions(entity: Entity) -> list[tuple[Field, str, str]]:
     return out
 
 
+def _quick_expressions(entity: Entity) -> list[tuple[str, str]]:
+    """For each field: (SQL over the raw text ``_x_<i>`` giving the parsed value or NULL,
+    SQL condition that holds only when that value is exactly what the contract's parse of the
+    cleaned text gives AND the field has no reason to be rejected).
+
+    A shortcut for the common case, so that most rows skip ``trim`` and the reason strings:
+    a value whose first and last characters are printable ASCII other than space is its own
+    trimmed text, and a value matching a kind's pattern has none of trim's spaces at its ends.
+    When the condition does not hold (or is NULL) the row takes the full path of
+    :func:`reason_expressions`, which stays the one definition of what is valid."""
+    out = []
+    for index, f in enumerate(entity.fields):
+        raw = f"_x_{index}"
+        if f.kind == "text":
+            value = f"CASE WHEN ascii({raw}) BETWEEN 33 AND 126 AND ascii({raw}[-1]) BETWEEN 33 AND 126 THEN {raw} END"
+        else:
+            canonical = [v for v in f.allowed or () if re.fullmatch(r"[0-9]{1,9}", str(v))]
+            if f.kind == "int" and f.allowed is not None and len(canonical) == len(f.allowed):
+                # a coded field: its codes as written are the valid texts, matched without a regex
+                cases = " ".join(f"WHEN '{v}' THEN {int(v)}" for v in canonical)
+                value = f"CASE {raw} {cases} END"
+            else:
+                value = _parse_expression(f, raw)
+        ok = f"_f_{index} IS NOT NULL"
+        if f.allowed is not None and not value.startswith(f"CASE {raw} WHEN"):
+            listed = ", ".join(_sql_literal(v) for v in f.allowed)
+            ok = f"({ok} AND _f_{index} IN ({listed}))"
+        if not f.required:
+            ok = f"({raw} IS NULL OR {ok})"
+        out.append((value, ok))
+    return out
+
+
 def _validated_sql(entity: Entity, staged: str) -> str:
     """SQL over ``staged`` (contract fields as text, ``_file``, ``_line``, ``_raw``,
     ``_pre_reason``) giving the typed fields, lineage, ``_raw`` (kept for rejects only) and
-    ``_reason`` (NULL for a valid row). Each value is parsed once, in an inner projection,
-    and the reasons refer to the parsed columns."""
+    ``_reason`` (NULL for a valid row). Rows that pass the shortcut checks of
+    :func:`_quick_expressions` are typed from the shortcut values; only the others are
+    cleaned, parsed and given their reasons by :func:`reason_expressions` (CASE evaluates a
+    branch only for the rows that take it)."""
     expressions = reason_expressions(entity)
-    cleaned = ", ".join(f"nullif(trim({quote(f.name)}), '') AS _v_{i}" for i, f in enumerate(entity.fields))
-    parsed = ", ".join(f"{p} AS _p_{i}" for i, (_, p, _) in enumerate(expressions))
+    quick = _quick_expressions(entity)
+    count = len(entity.fields)
+    raws = ", ".join(f"{quote(f.name)} AS _x_{i}" for i, f in enumerate(entity.fields))
+    fast = ", ".join(f"{value} AS _f_{i}" for i, (value, _) in enumerate(quick))
+    quick_ok = " AND ".join(ok for _, ok in quick) or "true"
+    cleaned = ", ".join(f"CASE WHEN _quick THEN NULL ELSE nullif(trim(_x_{i}), '') END AS _v_{i}" for i in range(count))
+    parsed = ", ".join(
+        f"CASE WHEN _quick THEN _f_{i} ELSE {p} END AS _p_{i}" for i, (_, p, _) in enumerate(expressions)
+    )
     reasons = ", ".join(r for _, _, r in expressions)
     typed = ", ".join(f"_p_{i} AS {quote(f.name)}" for i, (f, _, _) in enumerate(expressions))
     return f"""
         SELECT {typed}, _file, _line, CASE WHEN _reason IS NOT NULL THEN _raw END AS _raw, _reason
         FROM (
-            SELECT *, coalesce(_pre_reason, nullif(concat_ws('; ', {reasons}), '')) AS _reason
+            SELECT *, CASE WHEN _pre_reason IS NOT NULL THEN _pre_reason WHEN _quick THEN NULL
+                ELSE nullif(concat_ws('; ', {reasons}), '') END AS _reason
             FROM (
                 SELECT *, {parsed}
-                FROM (SELECT {cleaned}, _file, _line, _raw, _pre_reason FROM ({staged}))
+                FROM (
+                    SELECT *, {cleaned}
+                    FROM (
+                        SELECT *, {quick_ok} AS _quick
+                        FROM (
+                            SELECT *, {fast}
+                            FROM (SELECT {raws}, _file, _line, _raw, _pre_reason FROM ({staged}))
+                        )
+                    )
+                )
             )
         )"""
 
