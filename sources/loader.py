@@ -45,6 +45,11 @@ _LINE_READER = (
 )
 
 
+# Clean JSON Lines files read by one statement (one scan each, in a UNION ALL): enough to keep
+# every core busy, few enough to keep the statement small.
+_FILES_PER_SCAN = 64
+
+
 class LoadError(Exception):
     """A landing file could not be read at all; nothing of this load was kept."""
 
@@ -381,28 +386,33 @@ def _read_jsonl(
     """Load JSON Lines files straight into the raw table, without an intermediate copy:
     this is the big source, and the benchmark holds it to 1.5x a bare DuckDB read.
 
-    1. A cheap pass over the lines counts, per file, lines, records (non-blank lines) and
-       lines that are not a JSON object. DuckDB numbers rows across the files of one scan,
-       file after file, so per-file line numbers need these counts as offsets.
-    2. Clean files (every line a JSON object) go through DuckDB's fast ``read_json``; the
-       others through a line reader that keeps every line, malformed ones included. Either
-       way one scan parses, validates and inserts the valid rows.
+    1. A cheap pass over the lines counts, per file, lines, blank lines and lines that are
+       not a JSON object (a file with neither is "clean").
+    2. Clean files go through DuckDB's fast ``read_json``, each file its own scan in one
+       UNION ALL, so that a record's row number in its scan is its line number and the
+       scans still run in parallel (numbering forces a scan onto one thread). The other
+       files go through a line reader that keeps every line, malformed ones included; its
+       line numbers are row numbers across the files, less each file's offset. Either way
+       one statement parses, validates and inserts the valid rows.
     3. Files that yielded fewer valid rows than records are read again, alone and line by
        line, for their rejects with the raw line (such files are few, and usually small).
     """
     absolute = {str(e.absolute_path): e for e in entries}
-    counts: dict[str, tuple[int, int, int]] = dict.fromkeys(absolute, (0, 0, 0))
+    counts: dict[str, tuple[int, int, int]] = dict.fromkeys(absolute, (0, 0, 0))  # lines, records, other
     try:
-        for file_path, lines, records, malformed in con.execute(
-            f"""SELECT filename, count(*), count(*) FILTER (trim(line) <> ''),
-                    count(*) FILTER (trim(line) <> '' AND NOT (line LIKE '{{%' AND json_valid(line)))
+        # trim (costly on whole lines) only runs on the few lines that do not start with "{":
+        # a CASE branch is evaluated for its own rows only (a FILTER's AND is not)
+        for file_path, lines, blank, other in con.execute(
+            f"""SELECT filename, count(*),
+                    count(*) FILTER (CASE WHEN line LIKE '{{%' THEN false ELSE coalesce(trim(line), '') = '' END),
+                    count(*) FILTER (NOT coalesce(line LIKE '{{%' AND json_valid(line), false))
                 FROM {_LINE_READER} GROUP BY filename""",
             {"files": list(absolute)},
         ).fetchall():
-            counts[file_path] = (lines, records, malformed)
+            counts[file_path] = (lines, lines - blank, other)
     except duckdb.Error as error:
         raise _which_file_failed(con, source, entries, error) from error
-    clean = [f for f in absolute if counts[f][0] == counts[f][1] and counts[f][2] == 0]
+    clean = [f for f in absolute if counts[f][2] == 0]  # every line a JSON object, none blank
     other = [f for f in absolute if f not in clean]
 
     names = [quote(f.name) for f in entity.fields]
@@ -417,15 +427,17 @@ def _read_jsonl(
         con.executemany("INSERT INTO _offsets VALUES (?, ?, ?)", rows)
 
     def fast_scan(files: list[str]) -> tuple[str, dict]:
-        offsets(files)
-        staged = f"""
-            SELECT {", ".join(names)}, _offsets._relative AS _file,
-                ordinality - _offsets._offset AS _line, NULL::VARCHAR AS _raw,
-                NULL::VARCHAR AS _pre_reason
-            FROM read_json($files, columns = $columns, format = 'newline_delimited',
-                           filename = true) WITH ORDINALITY AS records
-            JOIN _offsets ON records.filename = _offsets._file"""
-        return _validated_sql(entity, staged), {"files": files, "columns": {f.name: "VARCHAR" for f in entity.fields}}
+        staged = " UNION ALL ".join(
+            f"""SELECT {", ".join(names)}, $relative_{i} AS _file, ordinality AS _line,
+                    NULL::VARCHAR AS _raw, NULL::VARCHAR AS _pre_reason
+                FROM read_json($file_{i}, columns = $columns, format = 'newline_delimited') WITH ORDINALITY"""
+            for i in range(len(files))
+        )
+        params: dict = {"columns": {f.name: "VARCHAR" for f in entity.fields}}
+        for i, file_path in enumerate(files):
+            params[f"file_{i}"] = file_path
+            params[f"relative_{i}"] = absolute[file_path].relative_path
+        return _validated_sql(entity, staged), params
 
     def line_scan(files: list[str]) -> tuple[str, dict]:
         offsets(files)
@@ -449,7 +461,8 @@ def _read_jsonl(
 
     schema = quote(source.schema)
     table = f"{schema}.{quote(entity.name)}"
-    for files, scan in ((clean, fast_scan), (other, line_scan)):
+    batches = [(clean[i : i + _FILES_PER_SCAN], fast_scan) for i in range(0, len(clean), _FILES_PER_SCAN)]
+    for files, scan in [*batches, (other, line_scan)]:
         if not files:
             continue
         validated, params = scan(files)
