@@ -388,9 +388,9 @@ def _read_jsonl(
 
     1. A cheap pass over the lines counts, per file, lines, blank lines and lines that are
        not a JSON object (a file with neither is "clean").
-    2. Clean files go through DuckDB's fast ``read_json``, each file its own scan in one
-       UNION ALL, so that a record's row number in its scan is its line number and the
-       scans still run in parallel (numbering forces a scan onto one thread). The other
+    2. Clean files go through DuckDB's fast ``read_json``, each file its own numbered scan
+       in one UNION ALL (``_FILES_PER_SCAN`` files a statement): a record's row number in its
+       scan is its line number, with no offsets to join, and the scans run in parallel. The other
        files go through a line reader that keeps every line, malformed ones included; its
        line numbers are row numbers across the files, less each file's offset. Either way
        one statement parses, validates and inserts the valid rows.
