@@ -46,6 +46,11 @@ _LINE_READER = (
 )
 
 
+# Clean JSON Lines files read by one statement (one scan each, in a UNION ALL): enough to keep
+# every core busy, few enough to keep the statement small.
+_FILES_PER_SCAN = 64
+
+
 class LoadError(Exception):
     """A landing file could not be read at all; nothing of this load was kept."""
 
@@ -396,28 +401,33 @@ def _read_jsonl(
     """Load JSON Lines files straight into the raw table, without an intermediate copy:
     this is the big source, and the benchmark holds it to 1.5x a bare DuckDB read.
 
-    1. A cheap pass over the lines counts, per file, lines, records (non-blank lines) and
-       lines that are not a JSON object. DuckDB numbers rows across the files of one scan,
-       file after file, so per-file line numbers need these counts as offsets.
-    2. Clean files (every line a JSON object) go through DuckDB's fast ``read_json``; the
-       others through a line reader that keeps every line, malformed ones included. Either
-       way one scan parses, validates and inserts the valid rows.
+    1. A cheap pass over the lines counts, per file, lines, blank lines and lines that are
+       not a JSON object (a file with neither is "clean").
+    2. Clean files go through DuckDB's fast ``read_json``, each file its own numbered scan
+       in one UNION ALL (``_FILES_PER_SCAN`` files a statement): a record's row number in its
+       scan is its line number, with no offsets to join, and the scans run in parallel. The other
+       files go through a line reader that keeps every line, malformed ones included; its
+       line numbers are row numbers across the files, less each file's offset. Either way
+       one statement parses, validates and inserts the valid rows.
     3. Files that yielded fewer valid rows than records are read again, alone and line by
        line, for their rejects with the raw line (such files are few, and usually small).
     """
     absolute = {str(e.absolute_path): e for e in entries}
-    counts: dict[str, tuple[int, int, int]] = dict.fromkeys(absolute, (0, 0, 0))
+    counts: dict[str, tuple[int, int, int]] = dict.fromkeys(absolute, (0, 0, 0))  # lines, records, other
     try:
-        for file_path, lines, records, malformed in con.execute(
-            f"""SELECT filename, count(*), count(*) FILTER (trim(line) <> ''),
-                    count(*) FILTER (trim(line) <> '' AND NOT (line LIKE '{{%' AND json_valid(line)))
+        # trim (costly on whole lines) only runs on the few lines that do not start with "{":
+        # a CASE branch is evaluated for its own rows only (a FILTER's AND is not)
+        for file_path, lines, blank, other in con.execute(
+            f"""SELECT filename, count(*),
+                    count(*) FILTER (CASE WHEN line LIKE '{{%' THEN false ELSE coalesce(trim(line), '') = '' END),
+                    count(*) FILTER (NOT coalesce(line LIKE '{{%' AND json_valid(line), false))
                 FROM {_LINE_READER} GROUP BY filename""",
             {"files": [reader_path(f) for f in absolute]},
         ).fetchall():
-            counts[file_path] = (lines, records, malformed)
+            counts[file_path] = (lines, lines - blank, other)
     except duckdb.Error as error:
         raise _which_file_failed(con, source, entries, error) from error
-    clean = [f for f in absolute if counts[f][0] == counts[f][1] and counts[f][2] == 0]
+    clean = [f for f in absolute if counts[f][2] == 0]  # every line a JSON object, none blank
     other = [f for f in absolute if f not in clean]
 
     names = [quote(f.name) for f in entity.fields]
@@ -432,18 +442,17 @@ def _read_jsonl(
         con.executemany("INSERT INTO _offsets VALUES (?, ?, ?)", rows)
 
     def fast_scan(files: list[str]) -> tuple[str, dict]:
-        offsets(files)
-        staged = f"""
-            SELECT {", ".join(names)}, _offsets._relative AS _file,
-                ordinality - _offsets._offset AS _line, NULL::VARCHAR AS _raw,
-                NULL::VARCHAR AS _pre_reason
-            FROM read_json($files, columns = $columns, format = 'newline_delimited',
-                           filename = true) WITH ORDINALITY AS records
-            JOIN _offsets ON records.filename = _offsets._file"""
-        return _validated_sql(entity, staged), {
-            "files": [reader_path(f) for f in files],
-            "columns": {f.name: "VARCHAR" for f in entity.fields},
-        }
+        staged = " UNION ALL ".join(
+            f"""SELECT {", ".join(names)}, $relative_{i} AS _file, ordinality AS _line,
+                    NULL::VARCHAR AS _raw, NULL::VARCHAR AS _pre_reason
+                FROM read_json($file_{i}, columns = $columns, format = 'newline_delimited') WITH ORDINALITY"""
+            for i in range(len(files))
+        )
+        params: dict = {"columns": {f.name: "VARCHAR" for f in entity.fields}}
+        for i, file_path in enumerate(files):
+            params[f"file_{i}"] = reader_path(file_path)
+            params[f"relative_{i}"] = absolute[file_path].relative_path
+        return _validated_sql(entity, staged), params
 
     def line_scan(files: list[str]) -> tuple[str, dict]:
         offsets(files)
@@ -467,7 +476,8 @@ def _read_jsonl(
 
     schema = quote(source.schema)
     table = f"{schema}.{quote(entity.name)}"
-    for files, scan in ((clean, fast_scan), (other, line_scan)):
+    batches = [(clean[i : i + _FILES_PER_SCAN], fast_scan) for i in range(0, len(clean), _FILES_PER_SCAN)]
+    for files, scan in [*batches, (other, line_scan)]:
         if not files:
             continue
         validated, params = scan(files)
@@ -840,23 +850,75 @@ def reason_expressions(entity: Entity) -> list[tuple[Field, str, str]]:
     return out
 
 
+def _quick_expressions(entity: Entity) -> list[tuple[str, str]]:
+    """For each field: (SQL over the raw text ``_x_<i>`` giving the parsed value or NULL,
+    SQL condition that holds only when that value is exactly what the contract's parse of the
+    cleaned text gives AND the field has no reason to be rejected).
+
+    A shortcut for the common case, so that most rows skip ``trim`` and the reason strings:
+    a value whose first and last characters are printable ASCII other than space is its own
+    trimmed text, and a value matching a kind's pattern has none of trim's spaces at its ends.
+    When the condition does not hold (or is NULL) the row takes the full path of
+    :func:`reason_expressions`, which stays the one definition of what is valid."""
+    out = []
+    for index, f in enumerate(entity.fields):
+        raw = f"_x_{index}"
+        if f.kind == "text":
+            value = f"CASE WHEN ascii({raw}) BETWEEN 33 AND 126 AND ascii({raw}[-1]) BETWEEN 33 AND 126 THEN {raw} END"
+        else:
+            canonical = [v for v in f.allowed or () if re.fullmatch(r"[0-9]{1,9}", str(v))]
+            if f.kind == "int" and f.allowed is not None and len(canonical) == len(f.allowed):
+                # a coded field: its codes as written are the valid texts, matched without a regex
+                cases = " ".join(f"WHEN '{v}' THEN {int(v)}" for v in canonical)
+                value = f"CASE {raw} {cases} END"
+            else:
+                value = _parse_expression(f, raw)
+        ok = f"_f_{index} IS NOT NULL"
+        if f.allowed is not None and not value.startswith(f"CASE {raw} WHEN"):
+            listed = ", ".join(_sql_literal(v) for v in f.allowed)
+            ok = f"({ok} AND _f_{index} IN ({listed}))"
+        if not f.required:
+            ok = f"({raw} IS NULL OR {ok})"
+        out.append((value, ok))
+    return out
+
+
 def _validated_sql(entity: Entity, staged: str) -> str:
     """SQL over ``staged`` (contract fields as text, ``_file``, ``_line``, ``_raw``,
     ``_pre_reason``) giving the typed fields, lineage, ``_raw`` (kept for rejects only) and
-    ``_reason`` (NULL for a valid row). Each value is parsed once, in an inner projection,
-    and the reasons refer to the parsed columns."""
+    ``_reason`` (NULL for a valid row). Rows that pass the shortcut checks of
+    :func:`_quick_expressions` are typed from the shortcut values; only the others are
+    cleaned, parsed and given their reasons by :func:`reason_expressions` (CASE evaluates a
+    branch only for the rows that take it)."""
     expressions = reason_expressions(entity)
-    cleaned = ", ".join(f"nullif(trim({quote(f.name)}), '') AS _v_{i}" for i, f in enumerate(entity.fields))
-    parsed = ", ".join(f"{p} AS _p_{i}" for i, (_, p, _) in enumerate(expressions))
+    quick = _quick_expressions(entity)
+    count = len(entity.fields)
+    raws = ", ".join(f"{quote(f.name)} AS _x_{i}" for i, f in enumerate(entity.fields))
+    fast = ", ".join(f"{value} AS _f_{i}" for i, (value, _) in enumerate(quick))
+    quick_ok = " AND ".join(ok for _, ok in quick) or "true"
+    cleaned = ", ".join(f"CASE WHEN _quick THEN NULL ELSE nullif(trim(_x_{i}), '') END AS _v_{i}" for i in range(count))
+    parsed = ", ".join(
+        f"CASE WHEN _quick THEN _f_{i} ELSE {p} END AS _p_{i}" for i, (_, p, _) in enumerate(expressions)
+    )
     reasons = ", ".join(r for _, _, r in expressions)
     typed = ", ".join(f"_p_{i} AS {quote(f.name)}" for i, (f, _, _) in enumerate(expressions))
     return f"""
         SELECT {typed}, _file, _line, CASE WHEN _reason IS NOT NULL THEN _raw END AS _raw, _reason
         FROM (
-            SELECT *, coalesce(_pre_reason, nullif(concat_ws('; ', {reasons}), '')) AS _reason
+            SELECT *, CASE WHEN _pre_reason IS NOT NULL THEN _pre_reason WHEN _quick THEN NULL
+                ELSE nullif(concat_ws('; ', {reasons}), '') END AS _reason
             FROM (
                 SELECT *, {parsed}
-                FROM (SELECT {cleaned}, _file, _line, _raw, _pre_reason FROM ({staged}))
+                FROM (
+                    SELECT *, {cleaned}
+                    FROM (
+                        SELECT *, {quick_ok} AS _quick
+                        FROM (
+                            SELECT *, {fast}
+                            FROM (SELECT {raws}, _file, _line, _raw, _pre_reason FROM ({staged}))
+                        )
+                    )
+                )
             )
         )"""
 
