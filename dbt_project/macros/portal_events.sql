@@ -1,0 +1,123 @@
+{#-
+    The body of stg_portal__events: portal events renamed, cast and de-duplicated
+    (kpi-decisions 2). One definition, used by the staging view and by fct_dossiers'
+    incremental branch, which passes `raw_filter` (a condition on the raw columns, e.g. on
+    "MaHoSo") so that only the events of the changed dossiers are de-duplicated, instead of
+    every event of every year. A filter on the dossier code cannot change the outcome of the
+    dedupe: a dossier's copies of an event all share its code (it is in the partition key).
+-#}
+{% macro portal_events_select(raw_filter=none) %}
+
+with
+
+source as (
+
+    select * from {{ source('portal', 'events') }}
+    {%- if raw_filter %}
+    where {{ raw_filter }}
+    {%- endif %}
+
+),
+
+renamed as (
+
+    select
+        cast("MaHoSo" as varchar) as dossier_code,
+        cast("MaTTHC" as varchar) as procedure_code,
+        cast("MaDonVi" as varchar) as agency_code,
+        cast("KenhThucHien" as integer) as channel,
+        cast("MucDo" as integer) as service_level,
+        cast("TrangThaiHoSo" as integer) as status,
+        cast("ThoiDiem" as timestamp) as event_at,
+        cast("NgayHenTra" as timestamp) as due_at,
+        cast("HinhThucTra" as integer) as return_method,
+        cast("DuocThanhToanTrucTuyen" as integer) as paid_online_code,
+        cast("LoaiDoiTuong" as integer) as applicant_type,
+        cast("_source_file" as varchar) as source_file,
+        cast("_source_line" as bigint) as source_line,
+        cast("_load_id" as bigint) as load_id,
+        cast("_loaded_at" as timestamp) as loaded_at
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- kpi-decisions 2: the same event (dossier, status, time) counts once; when copies
+    -- differ, the copy from the file last in path order (byte-wise, DuckDB's default
+    -- binary collation) wins, then the last line of that file.
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by dossier_code, status, event_at
+        order by source_file desc, source_line desc
+    ) = 1
+
+),
+
+final as (
+
+    select
+        dossier_code,
+        procedure_code,
+        agency_code,
+        channel,
+        {{ portal_channel_name('channel') }} as channel_name,
+        service_level,
+        status,
+        case status
+            when 1 then 'newly registered'
+            when 2 then 'received'
+            when 3 then 'not accepted'
+            when 4 then 'processing'
+            when 5 then 'supplement requested'
+            when 6 then 'fee requested'
+            when 7 then 'withdrawn by applicant'
+            when 8 then 'processing stopped'
+            when 9 then 'processed'
+            when 10 then 'result returned'
+        end as status_name,
+        event_at,
+        cast(year(event_at) as integer) as event_year,
+        due_at,
+        return_method,
+        case return_method
+            when 0 then 'at the desk'
+            when 1 then 'public postal service'
+            when 2 then 'online'
+        end as return_method_name,
+        paid_online_code,
+        case paid_online_code
+            when 0 then 'not paid online'
+            when 1 then 'national portal'
+            when 2 then 'provincial gateway'
+        end as paid_online_name,
+        applicant_type,
+        case applicant_type
+            when 1 then 'citizen'
+            when 2 then 'business'
+            when 3 then 'state agency'
+            when 4 then 'other organisation'
+        end as applicant_type_name,
+        source_file,
+        source_line,
+        load_id,
+        loaded_at
+
+    from deduplicated
+
+)
+
+select * from final
+
+{% endmacro %}
+
+{#- English label of a channel code (`KenhThucHien`). -#}
+{% macro portal_channel_name(column) -%}
+    case {{ column }}
+            when 1 then 'in person'
+            when 2 then 'online'
+            when 3 then 'public postal service'
+        end
+{%- endmacro %}
