@@ -9,6 +9,7 @@ from the SQL. A second test checks that an incremental build after a new load eq
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -188,7 +189,7 @@ def insert_raw(con: duckdb.DuckDBPyConnection) -> None:
 # --------------------------------------------------------------------------- dbt runner
 
 
-def run_dbt(workdir: Path, warehouse: Path, *args: str) -> None:
+def run_dbt(workdir: Path, warehouse: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run dbt in its own process, every artefact (target, logs) inside ``workdir``.
 
     A separate process, not ``dbtRunner``: dbt-duckdb keeps its DuckDB connection open in
@@ -214,7 +215,9 @@ def run_dbt(workdir: Path, warehouse: Path, *args: str) -> None:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}"
+    if check:
+        assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}"
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -443,3 +446,47 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
         con.close()
     assert dict(loads) == {"D1": 1, "D2": 2, "D3": 1, "D4": 1, "D5": 1, "D8": 1, "D9": 2}
     assert x1 == 0  # X_1's dossiers, shipments and mailboxes moved under H_C.
+
+
+def test_column_rules_report_each_broken_rule(built_warehouse: Path, tmp_path: Path) -> None:
+    """The combined column_rules test (tests/generic/column_rules.sql) fails the build and
+    counts the offending rows of every rule it replaces the single-column tests of."""
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(built_warehouse, broken)
+    con = connect(broken)
+    con.execute("update marts.fct_dossiers set channel = 7 where dossier_code = 'D1'")
+    con.execute("update marts.fct_dossiers set procedure_code = null where dossier_code in ('D2', 'D3')")
+    con.execute("update marts.fct_dossiers set supplement_requests = -1 where dossier_code = 'D4'")
+    con.execute("update marts.fct_dossiers set current_agency_code = 'NOWHERE' where dossier_code = 'D5'")
+    con.execute("update marts.fct_dossiers set finish_status = 4 where dossier_code = 'D8'")
+    con.execute("insert into marts.fct_dossiers select * from marts.fct_dossiers where dossier_code = 'D8'")
+    con.close()
+
+    result = run_dbt(tmp_path / "t", broken, "test", "--select", "fct_dossiers__column_rules", check=False)
+    assert result.returncode == 1, result.stdout[-3000:]
+    results = json.loads((tmp_path / "t" / "target" / "run_results.json").read_text())["results"]
+    assert [(r["status"], r["failures"]) for r in results] == [("fail", 8)]
+
+    compiled = next((tmp_path / "t" / "target" / "compiled").rglob("fct_dossiers__column_rules.sql"))
+    con = duckdb.connect(str(broken), read_only=True)
+    try:
+        failing = dict(con.execute(compiled.read_text()).fetchall())
+    finally:
+        con.close()
+    assert failing == {
+        "accepted_values(channel)": 1,
+        "not_null(procedure_code)": 2,
+        "non_negative(supplement_requests)": 1,
+        "relationships(current_agency_code -> agency_code)": 1,
+        # D8 twice: both copies have the unaccepted status, one is a surplus copy.
+        "accepted_values(finish_status)": 2,
+        "unique(dossier_code)": 1,
+    }
+
+
+def test_column_rules_pass_on_the_built_warehouse(built_warehouse: Path) -> None:
+    """Every column_rules test ran in the fixture's build and passed (none was skipped)."""
+    manifest_dir = built_warehouse.parent / "target"
+    results = json.loads((manifest_dir / "run_results.json").read_text())["results"]
+    rules = {r["unique_id"].split(".")[2]: r["status"] for r in results if "__column_rules" in r["unique_id"]}
+    assert len(rules) == 16 and set(rules.values()) == {"pass"}, rules

@@ -43,28 +43,40 @@ portal_year_ends as (
 
 ),
 
+received_dossiers as (
+
+    select
+        *,
+        cast(received_at as date) as received_date
+
+    from dossiers
+
+    where received_at is not null
+
+),
+
 fee_bearing_dossiers as (
 
     -- The procedure's catalogue row(s) in force on the calendar date of received_at;
     -- fee-bearing if any of them has CoPhiLePhi = 1 (kpi-decisions 9). Dossiers whose
-    -- procedure has no row in force that day are not here: outside the denominator.
+    -- procedure has no row in force that day are not fee-bearing: outside the denominator.
+    -- A semi-join on (procedure, date), not a grouping of every dossier and a join back.
     select
-        dossiers.dossier_code,
-        bool_or(procedure_periods.has_fee) as is_fee_bearing
+        received_dossiers.*,
+        exists (
+            select 1
+            from procedure_periods
+            where
+                procedure_periods.has_fee
+                and received_dossiers.procedure_code = procedure_periods.procedure_code
+                and procedure_periods.valid_from <= received_dossiers.received_date
+                and (
+                    procedure_periods.valid_to is null
+                    or received_dossiers.received_date <= procedure_periods.valid_to
+                )
+        ) as is_fee_bearing
 
-    from dossiers
-    inner join procedure_periods
-        on
-            dossiers.procedure_code = procedure_periods.procedure_code
-            and procedure_periods.valid_from <= cast(dossiers.received_at as date)
-            and (
-                procedure_periods.valid_to is null
-                or cast(dossiers.received_at as date) <= procedure_periods.valid_to
-            )
-
-    where dossiers.received_at is not null
-
-    group by dossiers.dossier_code
+    from received_dossiers
 
 ),
 
@@ -76,16 +88,12 @@ received as (
         count(*) as dossiers_received,
         count(*) filter (where dossiers.channel = 2) as received_online,
         count(*) filter (where dossiers.channel = 3) as received_by_post,
-        count(*) filter (where fee_bearing_dossiers.is_fee_bearing) as received_fee_bearing,
+        count(*) filter (where dossiers.is_fee_bearing) as received_fee_bearing,
         count(*) filter (
-            where fee_bearing_dossiers.is_fee_bearing and dossiers.paid_online
+            where dossiers.is_fee_bearing and dossiers.paid_online
         ) as received_fee_bearing_paid_online
 
-    from dossiers
-    left join fee_bearing_dossiers
-        on dossiers.dossier_code = fee_bearing_dossiers.dossier_code
-
-    where dossiers.received_at is not null
+    from fee_bearing_dossiers as dossiers
 
     group by grouping sets (
         (dossiers.received_year, dossiers.current_agency_code),
@@ -117,6 +125,27 @@ finished as (
 
 ),
 
+late_or_open as (
+
+    -- Only these can be overdue and open at a year end (due_at < end < finished_at and
+    -- withdrawn_at): a necessary condition that keeps the on-time majority out of the
+    -- range join below.
+    select
+        current_agency_code,
+        received_at,
+        due_at,
+        finished_at,
+        withdrawn_at
+
+    from dossiers
+
+    where
+        due_at is not null
+        and (finished_at is null or finished_at > due_at)
+        and (withdrawn_at is null or withdrawn_at > due_at)
+
+),
+
 overdue_open as (
 
     -- "Received by end of Y" includes the last second, "due before end of Y" excludes it;
@@ -126,7 +155,7 @@ overdue_open as (
         {{ kpi_scope_columns('dossiers.current_agency_code') }},
         count(*) as overdue_open_at_year_end
 
-    from dossiers
+    from late_or_open as dossiers
     inner join portal_year_ends
         on
             dossiers.received_at <= portal_year_ends.year_end_at
