@@ -28,7 +28,8 @@ import time
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -477,19 +478,20 @@ def _read_jsonl(
     schema = quote(source.schema)
     table = f"{schema}.{quote(entity.name)}"
     batches = [(clean[i : i + _FILES_PER_SCAN], fast_scan) for i in range(0, len(clean), _FILES_PER_SCAN)]
-    for files, scan in [*batches, (other, line_scan)]:
-        if not files:
-            continue
-        validated, params = scan(files)
-        try:
-            con.execute(
-                f"""INSERT INTO {table}
-                    SELECT {", ".join(names)}, _file, _line, {load_id}, $now
-                    FROM ({validated}) WHERE _reason IS NULL""",
-                {**params, "now": now},
-            )
-        except duckdb.Error as error:
-            raise _which_file_failed(con, source, [absolute[f] for f in files], error) from error
+    with _unordered_inserts(con):
+        for files, scan in [*batches, (other, line_scan)]:
+            if not files:
+                continue
+            validated, params = scan(files)
+            try:
+                con.execute(
+                    f"""INSERT INTO {table}
+                        SELECT {", ".join(names)}, _file, _line, {load_id}, $now
+                        FROM ({validated}) WHERE _reason IS NULL""",
+                    {**params, "now": now},
+                )
+            except duckdb.Error as error:
+                raise _which_file_failed(con, source, [absolute[f] for f in files], error) from error
     loaded = dict(
         con.execute(f"SELECT _source_file, count(*) FROM {table} WHERE _load_id = ? GROUP BY ALL", [load_id]).fetchall()
     )
@@ -881,6 +883,21 @@ def _quick_expressions(entity: Entity) -> list[tuple[str, str]]:
             ok = f"({raw} IS NULL OR {ok})"
         out.append((value, ok))
     return out
+
+
+@contextmanager
+def _unordered_inserts(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let DuckDB insert rows in any order while the block runs. Raw rows carry their file and
+    line, and nothing reads a raw table in storage order, so keeping the scans' order buys
+    nothing; it serialises the write, which then took twice as long as the scan-and-validate
+    work itself (18 s against 9 s for 10M events on 2 cores). The setting is restored after.
+    """
+    previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if previous else 'false'}")
 
 
 def _validated_sql(entity: Entity, staged: str) -> str:
