@@ -228,36 +228,39 @@ def load_source(
         now = dt.datetime.now().replace(microsecond=0)
         load_id = con.execute(f"SELECT coalesce(max(_load_id), 0) + 1 FROM {schema}.loads").fetchone()[0]
         result.load_id = load_id
-        con.begin()
-        try:
-            _refresh_mtimes(con, schema, touched)
-            if result.changed:
-                stale = result.files_changed + result.files_removed
-                result.rows_deleted = _delete_files(con, source, stale, load_id)
-                per_file = _read_files(con, source, landing_dir, to_read, load_id, now, say)
-                _write_manifest(con, source, to_read, per_file, load_id, now)
-                result.rows_loaded = sum(loaded for loaded, _ in per_file.values())
-                result.rows_rejected = sum(rejected for _, rejected in per_file.values())
-                con.execute(
-                    f"INSERT INTO {schema}.loads VALUES (?, ?, current_localtimestamp()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
-                    [
-                        load_id,
-                        now,
-                        len(result.files_added),
-                        len(result.files_changed),
-                        len(result.files_removed),
-                        result.files_unchanged,
-                        result.rows_loaded,
-                        result.rows_rejected,
-                    ],
-                )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        finally:
-            for table in ("_parsed", "_offsets", "_csv", "_csv_bad", "_csv_refused", "_xlsx"):
-                con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        # outside the transaction: a failed statement aborts it, and a SET then fails too
+        with _unordered_inserts(con):
+            con.begin()
+            try:
+                _refresh_mtimes(con, schema, touched)
+                if result.changed:
+                    stale = result.files_changed + result.files_removed
+                    result.rows_deleted = _delete_files(con, source, stale, load_id)
+                    per_file = _read_files(con, source, landing_dir, to_read, load_id, now, say)
+                    _write_manifest(con, source, to_read, per_file, load_id, now)
+                    result.rows_loaded = sum(loaded for loaded, _ in per_file.values())
+                    result.rows_rejected = sum(rejected for _, rejected in per_file.values())
+                    con.execute(
+                        f"INSERT INTO {schema}.loads"
+                        " VALUES (?, ?, current_localtimestamp()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+                        [
+                            load_id,
+                            now,
+                            len(result.files_added),
+                            len(result.files_changed),
+                            len(result.files_removed),
+                            result.files_unchanged,
+                            result.rows_loaded,
+                            result.rows_rejected,
+                        ],
+                    )
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+            finally:
+                for table in ("_parsed", "_offsets", "_csv", "_csv_bad", "_csv_refused", "_xlsx"):
+                    con.execute(f"DROP TABLE IF EXISTS temp.{table}")
     else:
         say(f"{source.token}: nothing changed, no file read")
 
@@ -478,20 +481,19 @@ def _read_jsonl(
     schema = quote(source.schema)
     table = f"{schema}.{quote(entity.name)}"
     batches = [(clean[i : i + _FILES_PER_SCAN], fast_scan) for i in range(0, len(clean), _FILES_PER_SCAN)]
-    with _unordered_inserts(con):
-        for files, scan in [*batches, (other, line_scan)]:
-            if not files:
-                continue
-            validated, params = scan(files)
-            try:
-                con.execute(
-                    f"""INSERT INTO {table}
-                        SELECT {", ".join(names)}, _file, _line, {load_id}, $now
-                        FROM ({validated}) WHERE _reason IS NULL""",
-                    {**params, "now": now},
-                )
-            except duckdb.Error as error:
-                raise _which_file_failed(con, source, [absolute[f] for f in files], error) from error
+    for files, scan in [*batches, (other, line_scan)]:
+        if not files:
+            continue
+        validated, params = scan(files)
+        try:
+            con.execute(
+                f"""INSERT INTO {table}
+                    SELECT {", ".join(names)}, _file, _line, {load_id}, $now
+                    FROM ({validated}) WHERE _reason IS NULL""",
+                {**params, "now": now},
+            )
+        except duckdb.Error as error:
+            raise _which_file_failed(con, source, [absolute[f] for f in files], error) from error
     loaded = dict(
         con.execute(f"SELECT _source_file, count(*) FROM {table} WHERE _load_id = ? GROUP BY ALL", [load_id]).fetchall()
     )
@@ -887,10 +889,13 @@ def _quick_expressions(entity: Entity) -> list[tuple[str, str]]:
 
 @contextmanager
 def _unordered_inserts(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Let DuckDB insert rows in any order while the block runs. Raw rows carry their file and
-    line, and nothing reads a raw table in storage order, so keeping the scans' order buys
-    nothing; it serialises the write, which then took twice as long as the scan-and-validate
-    work itself (18 s against 9 s for 10M events on 2 cores). The setting is restored after.
+    """Let DuckDB insert rows in any order while a load runs. Raw rows carry their file and
+    line, and nothing reads a raw table in storage order (staging orders by file and line),
+    so keeping the scans' order buys nothing; for the portal's many files it serialised the
+    write, which then took twice as long as the scan-and-validate work itself (18 s against
+    9 s for 10M events on 2 cores). The setting is restored after; the block must enclose the
+    load's transaction, because a SET inside a transaction that a failed statement aborted
+    fails as well and would hide the real error.
     """
     previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
     con.execute("SET preserve_insertion_order = false")

@@ -452,6 +452,24 @@ def test_broken_gzip(loaded, landing: Path) -> None:
     load_fails(loaded, landing, PORTAL, bad, "gzip")
 
 
+def test_portal_load_restores_the_insertion_order_setting(loaded, landing: Path) -> None:
+    """The portal insert runs unordered (for speed); the connection's setting must come back
+    afterwards, after a good load and after a failed one, or later writes on the same
+    connection (other sources, the published snapshot) would silently lose their order."""
+    setting = "SELECT current_setting('preserve_insertion_order')"
+    assert rows(loaded, setting) == [(True,)]
+    (landing / "portal/2017/new.jsonl").unlink()
+    write_jsonl(landing / "portal/2018/more.jsonl", [event("M1")])
+    load_source(loaded, PORTAL, landing)
+    assert rows(loaded, setting) == [(True,)]
+    # a duplicate key passes the line pre-pass and fails inside the unordered insert itself
+    bad = landing / "portal/2019/twice.jsonl"
+    write_jsonl(bad, [event("D1")])
+    bad.write_text(bad.read_text().replace("{", '{"MaHoSo": "D0", ', 1))
+    load_fails(loaded, landing, PORTAL, bad, "duplicate key")
+    assert rows(loaded, setting) == [(True,)]
+
+
 def test_not_a_spreadsheet(con, landing: Path) -> None:
     bad = landing / "postal/fake.xlsx"
     bad.write_text("Mã bưu gửi,Mã hồ sơ\n", encoding="utf-8")
