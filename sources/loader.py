@@ -534,7 +534,13 @@ def _which_file_failed(
     con: duckdb.DuckDBPyConnection, source: Source, entries: list[FileEntry], error: duckdb.Error
 ) -> LoadError:
     """A multi-file scan does not say which file broke: find it (on a cursor of its own, as
-    the failed statement aborted this transaction) and name it."""
+    the failed statement aborted this transaction) and name it. DuckDB's JSON reader names
+    the file itself for errors inside a record (a key twice): that file is the one."""
+    named = re.search(r'in file "([^"]+)"', str(error))
+    if named:
+        for entry in entries:
+            if named.group(1) in (str(entry.absolute_path), reader_path(entry.absolute_path)):
+                return _unreadable(source, entry, error)
     probe = con.cursor()
     try:
         for entry in entries:
@@ -594,6 +600,14 @@ def _unreadable(source: Source, entry: FileEntry, error: Exception) -> LoadError
             entry.relative_path,
             f"is not a readable gzip file ({text.splitlines()[0]})",
             "copy the export again; the file is truncated or not gzip",
+        )
+    twice = re.search(r'in line (\d+): .*has duplicate key "([^"]*)"', text, re.S)
+    if twice:
+        return LoadError(
+            source.token,
+            entry.relative_path,
+            f'has the key "{twice.group(2)}" twice in one record (line {twice.group(1)})',
+            "remove the repeated key from that line, or export the file again",
         )
     too_long = re.search(r"Maximum line size of (\d+) bytes|\"maximum_object_size\" of (\d+) bytes", text)
     if too_long:

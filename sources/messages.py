@@ -47,6 +47,7 @@ _PROBLEMS: list[tuple[str, str]] = [
     ("is empty", "tệp rỗng (không có dòng tiêu đề)"),
     ("missing required columns", "thiếu cột bắt buộc"),
     ("has a line longer than", "có một dòng dài hơn mọi bản ghi hợp lệ"),
+    ("has the key", "có một khóa lặp lại hai lần trong cùng một bản ghi"),
     ("cannot be read", "không đọc được"),
 ]
 

@@ -13,6 +13,7 @@ import pytest
 from sources import loader
 from sources.contracts import CATALOG, MAILBOX, PORTAL, POSTAL
 from sources.loader import LoadError, load_source
+from sources.messages import problem_vi
 from tests.conftest import (
     MAILBOX_HEADER,
     PORTAL_HEADER,
@@ -466,8 +467,23 @@ def test_portal_load_restores_the_insertion_order_setting(loaded, landing: Path)
     bad = landing / "portal/2019/twice.jsonl"
     write_jsonl(bad, [event("D1")])
     bad.write_text(bad.read_text().replace("{", '{"MaHoSo": "D0", ', 1))
-    load_fails(loaded, landing, PORTAL, bad, "duplicate key")
+    load_fails(loaded, landing, PORTAL, bad, "twice in one record")
     assert rows(loaded, setting) == [(True,)]
+
+
+def test_a_key_twice_names_its_own_file_among_several(loaded, landing: Path) -> None:
+    """DuckDB refuses a record with a repeated key; the message must name that file and line,
+    not the first file of the multi-file statement, and tell what to do."""
+    write_jsonl(landing / "portal/2017/a_fine.jsonl", [event("F1"), event("F2")])
+    bad = landing / "portal/2017/b_twice.jsonl"
+    write_jsonl(bad, [event("T1"), event("T2")])
+    lines = bad.read_text().splitlines()
+    bad.write_text(lines[0] + "\n" + lines[1].replace("{", '{"MaTTHC": "x", ', 1) + "\n")
+    load_fails(loaded, landing, PORTAL, bad, 'has the key "MaTTHC" twice in one record (line 2)')
+    with pytest.raises(LoadError) as raised:
+        load_source(loaded, PORTAL, landing)
+    assert "a_fine" not in str(raised.value) and "remove the repeated key" in str(raised.value)
+    assert problem_vi(raised.value.problem) is not None
 
 
 def test_not_a_spreadsheet(con, landing: Path) -> None:
