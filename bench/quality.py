@@ -10,8 +10,8 @@ bench/data/portal_<N>/quality/warehouse.duckdb (kept for later runs). Then, each
 process so that peak RSS is its own (VmHWM from /proc/self/status; ru_maxrss would include the
 parent's), it measures:
 
-  gx-duckdb          the raw portal suite (sources.quality.suites.PORTAL_EVENTS: 16
-                     expectations) through GX's SQL path on DuckDB (sources.quality.duckdb_gx),
+  gx-duckdb          the raw portal suite (quality.suites.PORTAL_EVENTS: 16
+                     expectations) through GX's SQL path on DuckDB (quality.duckdb_gx),
                      as the Dagster check does, DuckDB memory limit PARKPI_DUCKDB_MEMORY_LIMIT
   gx-duckdb-failing  one expectation that every row fails (MaHoSo against ^[a-z]+$): the
                      count comes from SQL, failing rows only as a 10-row sample
@@ -101,8 +101,8 @@ def load(landing: str, warehouse: str) -> None:
 
 
 def failing_suite():
-    from sources.quality.checks import Check, Suite, expect
-    from sources.quality.suites import PORTAL_EVENTS
+    from quality.checks import Check, Suite, expect
+    from quality.suites import PORTAL_EVENTS
 
     return Suite(
         asset=PORTAL_EVENTS.asset,
@@ -124,8 +124,8 @@ def validate_with_pandas(frame, suite, now) -> list[tuple[str, bool, int]]:
     """The suite's expectations through GX's pandas path (what GX offers without SQL)."""
     import great_expectations as gx
 
-    from sources.quality.checks import SAMPLE_SIZE, suite_parameters
-    from sources.quality.runner import gx_expectation, make_context
+    from quality.checks import SAMPLE_SIZE, suite_parameters
+    from quality.runner import gx_expectation, make_context
 
     context = make_context()
     asset = context.data_sources.add_pandas(name="pandas").add_dataframe_asset(name=suite.name)
@@ -161,10 +161,10 @@ def validate_with_pandas(frame, suite, now) -> list[tuple[str, bool, int]]:
 def child(mode: str, warehouse: str, limit_gb: str) -> None:
     import great_expectations.expectations  # noqa: F401 (imported before the clock)
 
-    from sources.quality import duckdb_gx  # noqa: F401
-    from sources.quality.checks import local_now
-    from sources.quality.runner import validate_suite
-    from sources.quality.suites import PORTAL_EVENTS
+    from quality import duckdb_gx  # noqa: F401
+    from quality.checks import local_now
+    from quality.runner import validate_suite
+    from quality.suites import PORTAL_EVENTS
     from sources.settings import get_settings
     from sources.warehouse import connect
 

@@ -1,4 +1,4 @@
-"""The Great Expectations on DuckDB adapter (sources/quality/duckdb_gx.py)."""
+"""The Great Expectations on DuckDB adapter (quality/duckdb_gx.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from sources.quality import duckdb_gx
-from sources.quality.runner import make_context
+from quality import duckdb_gx
+from quality.runner import make_context
 
 ROWS = 200_000  # enough that reading a result late cannot go unnoticed, small enough to be quick
 

@@ -1,5 +1,5 @@
 """Every expectation of every suite: clean data passes, data breaking exactly that rule fails
-exactly that check (sources/quality, no Dagster).
+exactly that check (quality, no Dagster).
 
 Each case builds a tiny in-memory warehouse (raw tables from sources.warehouse, marts and KPI
 tables by hand with the columns the checks read), breaks one rule and validates the suite."""
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import duckdb
 import pytest
 
-from sources.quality import SUITES, DataDocs, Suite, summary_lines, validate_and_record, validate_suite
-from sources.quality import checks as names
-from sources.quality import docs as docs_module
-from sources.quality.suites import (
+from quality import SUITES, DataDocs, Suite, summary_lines, validate_and_record, validate_suite
+from quality import checks as names
+from quality import docs as docs_module
+from quality.suites import (
     CATALOG_AGENCIES,
     CATALOG_PROCEDURES,
     DOSSIERS,

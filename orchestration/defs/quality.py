@@ -1,4 +1,4 @@
-"""Data-quality checks (Great Expectations, sources/quality) as Dagster asset checks.
+"""Data-quality checks (Great Expectations, quality) as Dagster asset checks.
 
 One multi-check step per validated asset runs that asset's suite inside DuckDB through the
 ``warehouse`` resource (opened for the step, closed after it), records one row per check in
@@ -10,7 +10,7 @@ others warn. Each result carries the counts, a sample of failing rows and its Da
 import dagster as dg
 
 from orchestration.lib.resources import WarehouseResource
-from sources.quality import SUITES, CheckOutcome, Suite, validate_and_record
+from quality import SUITES, CheckOutcome, Suite, validate_and_record
 
 # Checks that read other assets besides the one they are about (reconciliation).
 ADDITIONAL_DEPS: dict[tuple[str, str], list[dg.AssetKey]] = {

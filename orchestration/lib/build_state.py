@@ -31,7 +31,7 @@ STATE_TABLE = "meta.build_state"
 BUILT_SCHEMAS = ("marts", "kpi")
 # Code whose change can change what a run builds or checks. Landing data is covered by the
 # manifests, generated folders are not inputs.
-_CODE_ROOTS = (PROJECT_ROOT / "sources", PROJECT_ROOT / "orchestration", DBT_PROJECT_DIR)
+_CODE_ROOTS = (PROJECT_ROOT / "sources", PROJECT_ROOT / "quality", PROJECT_ROOT / "orchestration", DBT_PROJECT_DIR)
 _CODE_FILES = (PROJECT_ROOT / "pyproject.toml", PROJECT_ROOT / "uv.lock")
 _NOT_CODE = {"sample", "target", "logs", "dbt_packages", "__pycache__", ".user.yml"}
 

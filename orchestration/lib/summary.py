@@ -114,7 +114,7 @@ def print_published(settings: Settings) -> None:
 
 
 def print_quality(settings: Settings, run_id: str | None = None) -> None:
-    from sources.quality import summary_lines  # GX is slow to import; only when printing
+    from quality import summary_lines  # GX is slow to import; only when printing
 
     lines = summary_lines(settings, run_id=run_id)
     if lines:

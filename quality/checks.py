@@ -3,7 +3,7 @@
 A *check* is one rule about one table (or one query), made of one or more Great Expectations
 expectations, and is what Dagster shows as an asset check. A *suite* is every check about one
 Dagster asset (suite name = the asset key, e.g. ``portal.raw_events``). What each source
-checks is in :mod:`sources.quality.suites`; how they run is in :mod:`sources.quality.runner`.
+checks is in :mod:`quality.suites`; how they run is in :mod:`quality.runner`.
 
 Expectations are described here by class name and arguments, not as GX objects: importing
 Great Expectations takes seconds, and loading the Dagster definitions should not pay for it.

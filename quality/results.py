@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from sources.quality.docs import DataDocs
-from sources.quality.runner import CheckOutcome, json_text
+from quality.docs import DataDocs
+from quality.runner import CheckOutcome, json_text
 from sources.settings import Settings
 from sources.warehouse import connect
 

@@ -1,4 +1,4 @@
-"""What is checked, per asset. One mechanism runs them all (:mod:`sources.quality.runner`);
+"""What is checked, per asset. One mechanism runs them all (:mod:`quality.runner`);
 each source supplies only its expectations.
 
 Raw tables get the contract's rules (columns present, required values present, codes in their
@@ -16,7 +16,7 @@ plausibility and reconciliation shares warn (docs/quality.md lists them all).
 from __future__ import annotations
 
 from sources.contracts import CATALOG, LINEAGE_COLUMNS, MAILBOX, PORTAL, POSTAL, Entity, Source
-from sources.quality.checks import (
+from quality.checks import (
     ACTIVE_NOT_ABOVE_ISSUED,
     CATALOG_HORIZON,
     CODES_IN_SETS,

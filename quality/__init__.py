@@ -1,11 +1,11 @@
 """Data quality with Great Expectations, validated inside DuckDB (no Dagster here).
 
-- :mod:`~sources.quality.checks`: what a check is; check names, thresholds, bounds.
-- :mod:`~sources.quality.suites`: what is checked, per asset (each source its expectations).
-- :mod:`~sources.quality.runner`: runs a suite through GX's SQL path on the warehouse.
-- :mod:`~sources.quality.duckdb_gx`: the small adapter that makes GX 1.x work on DuckDB.
-- :mod:`~sources.quality.results`: the ``dq`` tables and the `make run` summary lines.
-- :mod:`~sources.quality.docs`: GX Data Docs under ``<warehouse dir>/data_docs/``.
+- :mod:`~quality.checks`: what a check is; check names, thresholds, bounds.
+- :mod:`~quality.suites`: what is checked, per asset (each source its expectations).
+- :mod:`~quality.runner`: runs a suite through GX's SQL path on the warehouse.
+- :mod:`~quality.duckdb_gx`: the small adapter that makes GX 1.x work on DuckDB.
+- :mod:`~quality.results`: the ``dq`` tables and the `make run` summary lines.
+- :mod:`~quality.docs`: GX Data Docs under ``<warehouse dir>/data_docs/``.
 
 ``validate_and_record`` is the one call an orchestrator needs; docs/quality.md lists every check.
 """
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import duckdb
 
-from sources.quality.checks import Check, Suite
-from sources.quality.docs import DataDocs
-from sources.quality.results import record, summary_lines
-from sources.quality.runner import CheckOutcome, validate_suite
-from sources.quality.suites import MART_SUITES, RAW_SUITES, SUITES
+from quality.checks import Check, Suite
+from quality.docs import DataDocs
+from quality.results import record, summary_lines
+from quality.runner import CheckOutcome, validate_suite
+from quality.suites import MART_SUITES, RAW_SUITES, SUITES
 
 __all__ = [
     "MART_SUITES",

@@ -1,7 +1,7 @@
 """Run a suite with Great Expectations inside DuckDB and say what came out of it.
 
 Every expectation becomes SQL that DuckDB runs on the warehouse table (GX's SQL path through
-:mod:`sources.quality.duckdb_gx`): counts are aggregates, failing rows come back as a sample
+:mod:`quality.duckdb_gx`): counts are aggregates, failing rows come back as a sample
 of at most ``SAMPLE_SIZE`` rows. Nothing loads a table into Python, so memory does not grow
 with the data.
 
@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from sources.quality.checks import SAMPLE_SIZE, Check, Expect, Suite, local_now, suite_parameters
+from quality.checks import SAMPLE_SIZE, Check, Expect, Suite, local_now, suite_parameters
 from sources.warehouse import quote
 
 if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
     from great_expectations.data_context import AbstractDataContext
 
-    from sources.quality.docs import DataDocs
+    from quality.docs import DataDocs
 
 DATASOURCE_NAME = "warehouse"
 
@@ -223,7 +223,7 @@ def make_context(docs: DataDocs | None = None) -> AbstractDataContext:
 def bound_datasource(
     context: AbstractDataContext, con: duckdb.DuckDBPyConnection, schema: str | None = None
 ) -> Iterator[Any]:
-    from sources.quality import duckdb_gx  # noqa: F401 (registers the `duckdb` datasource type)
+    from quality import duckdb_gx  # noqa: F401 (registers the `duckdb` datasource type)
 
     datasource = context.data_sources.add_duckdb(name=DATASOURCE_NAME, default_schema=schema).bind(con)
     try:
