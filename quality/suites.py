@@ -15,7 +15,6 @@ plausibility and reconciliation shares warn (docs/quality.md lists them all).
 
 from __future__ import annotations
 
-from sources.contracts import CATALOG, LINEAGE_COLUMNS, MAILBOX, PORTAL, POSTAL, Entity, Source
 from quality.checks import (
     ACTIVE_NOT_ABOVE_ISSUED,
     CATALOG_HORIZON,
@@ -52,6 +51,7 @@ from quality.checks import (
     expect,
     parameter,
 )
+from sources.contracts import CATALOG, LINEAGE_COLUMNS, MAILBOX, PORTAL, POSTAL, Entity, Source
 
 # The contract's example `000.20.33.H33-170312-00042`: agency code, yymmdd, sequence number.
 DOSSIER_CODE_REGEX = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,6}$"

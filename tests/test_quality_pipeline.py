@@ -13,11 +13,11 @@ from urllib.parse import unquote, urlparse
 import dagster as dg
 import pytest
 
-from sources.contracts import PORTAL
-from sources.loader import load_source
 from quality import SUITES, DataDocs, summary_lines
 from quality import checks as names
 from quality.suites import RATIO_INDICATORS
+from sources.contracts import PORTAL
+from sources.loader import load_source
 from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR, get_settings
 from sources.warehouse import connect
 from tests.conftest import event, write_jsonl
