@@ -30,12 +30,14 @@ BOOKKEEPING_COLUMNS = {"_load_id", "_loaded_at", "_max_load_id", "load_id", "loa
 SKIPPED_TABLES = {"_snapshot"}
 
 
-def _digest(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, object]:
-    columns = [
-        row[0]
-        for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-        if row[0] not in BOOKKEEPING_COLUMNS
-    ]
+def _digest(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str] | None = None) -> dict[str, object]:
+    """Row count and MD5 of ``relation``, over ``columns`` (default: all but bookkeeping)."""
+    if columns is None:
+        columns = [
+            row[0]
+            for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+            if row[0] not in BOOKKEEPING_COLUMNS
+        ]
     selected = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
     digest = hashlib.md5()
     rows = 0
@@ -47,8 +49,13 @@ def _digest(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, object]:
     return {"rows": rows, "columns": columns, "md5": digest.hexdigest()}
 
 
-def digest_outputs(warehouse: Path, published_dir: Path) -> dict[str, dict[str, object]]:
-    """The digests of every published table and every raw table and rejects table."""
+def digest_outputs(
+    warehouse: Path, published_dir: Path, columns: dict[str, list[str]] | None = None
+) -> dict[str, dict[str, object]]:
+    """The digests of every published table and every raw table and rejects table; with
+    ``columns`` ({table: columns}, e.g. from the golden file) over those columns of those tables
+    only, so that tables and columns added since compare as what they were."""
+    columns = columns or {}
     out: dict[str, dict[str, object]] = {}
     with duckdb.connect(str(published_dir / "kpi.duckdb"), read_only=True) as con:
         tables = [
@@ -58,8 +65,9 @@ def digest_outputs(warehouse: Path, published_dir: Path) -> dict[str, dict[str, 
             ).fetchall()
         ]
         for table in tables:
-            if table not in SKIPPED_TABLES:
-                out[f"published.{table}"] = _digest(con, f'main."{table}"')
+            key = f"published.{table}"
+            if table not in SKIPPED_TABLES and (not columns or key in columns):
+                out[key] = _digest(con, f'main."{table}"', columns.get(key))
     with duckdb.connect(str(warehouse), read_only=True) as con:
         raw = con.execute(
             """SELECT schema_name, table_name FROM duckdb_tables()
@@ -68,7 +76,9 @@ def digest_outputs(warehouse: Path, published_dir: Path) -> dict[str, dict[str, 
                ORDER BY 1, 2"""
         ).fetchall()
         for schema, table in raw:
-            out[f"{schema}.{table}"] = _digest(con, f'"{schema}"."{table}"')
+            key = f"{schema}.{table}"
+            if not columns or key in columns:
+                out[key] = _digest(con, f'"{schema}"."{table}"', columns.get(key))
     return out
 
 
