@@ -25,7 +25,7 @@ GOOD = [
     "2019,online_services_level3,ALL,500,",
 ]
 BAD = {
-    "2020,online_services_level3,000.00.21.H33,500,": "PhamVi: '000.00.21.H33' is not allowed for online_services_level3",
+    "2020,online_services_level3,000.00.21.H33,500,": "PhamVi: '000.00.21.H33' is not allowed for online_services",
     "2020,on_time_rate,000.00.19.H33,90,": "PhamVi: '000.00.19.H33' was merged into 000.00.21.H33",
     "2020,on_time_rate,000.99.99.H33,90,": "PhamVi: '000.99.99.H33' is neither ALL nor an agency",
     "2020,khong_co,ALL,90,": "MaChiTieu: 'khong_co' is not an indicator code",
@@ -75,9 +75,8 @@ def test_targets_are_validated_again_when_agencies_change(landing: Path) -> None
         # 000.00.21.H33 is merged into a new agency: its target no longer names today's structure
         agencies = landing / "catalog" / "agencies.csv"
         text = agencies.read_text(encoding="utf-8").replace(
-            "000.00.21.H33,Ban Quản lý Khu kinh tế và các Khu công nghiệp tỉnh Lạng Sơn,tinh,000.00.00.H33,2019-07-01,,",
-            "000.00.21.H33,Ban Quản lý Khu kinh tế và các Khu công nghiệp tỉnh Lạng Sơn,tinh,000.00.00.H33,"
-            "2019-07-01,2024-12-31,000.00.22.H33\n000.00.22.H33,Ban mới,tinh,000.00.00.H33,2025-01-01,,",
+            "tinh,000.00.00.H33,2019-07-01,,",
+            "tinh,000.00.00.H33,2019-07-01,2024-12-31,000.00.22.H33\n000.00.22.H33,Ban mới,tinh,000.00.00.H33,2025-01-01,,",
         )
         assert text != agencies.read_text(encoding="utf-8")
         agencies.write_text(text, encoding="utf-8")
