@@ -76,7 +76,8 @@ def test_targets_are_validated_again_when_agencies_change(landing: Path) -> None
         agencies = landing / "catalog" / "agencies.csv"
         text = agencies.read_text(encoding="utf-8").replace(
             "tinh,000.00.00.H33,2019-07-01,,",
-            "tinh,000.00.00.H33,2019-07-01,2024-12-31,000.00.22.H33\n000.00.22.H33,Ban mới,tinh,000.00.00.H33,2025-01-01,,",
+            "tinh,000.00.00.H33,2019-07-01,2024-12-31,000.00.22.H33\n"
+            "000.00.22.H33,Ban mới,tinh,000.00.00.H33,2025-01-01,,",
         )
         assert text != agencies.read_text(encoding="utf-8")
         agencies.write_text(text, encoding="utf-8")
