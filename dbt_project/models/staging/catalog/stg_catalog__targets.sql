@@ -49,8 +49,9 @@ final as (
         scope_code,
         indicator,
         case
-            when indicator in ('{{ kpi_indicator_codes(unit="ratio") | join("', '") }}')
-                then target_as_written / 100
+            {% for code in kpi_indicator_codes(unit='ratio') %}
+            when indicator = '{{ code }}' then target_as_written / 100
+            {% endfor %}
             else target_as_written
         end as target,
         target_as_written,
