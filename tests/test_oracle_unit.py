@@ -46,30 +46,34 @@ def period_value(periodic, kind: str, year: int, period: int, indicator: str, sc
 
 
 PROVINCE_2023 = {
-    # E0 E1 E2 E3 E4 E5 E5B E6 E7 E9 E9B E10 E12 E13 (E8 never received)
-    "dossiers_received": 14,
-    # online: E1 E3 E5 E7 E9 E9B E10 (E6's earliest event, status 1, says channel 1)
-    "online_submission_rate": 7 / 14,
-    "postal_submission_rate": 1 / 14,  # E2
-    # E0 E1 E2 E6 E7 E8 E9 E9B E12 E13; E4 E5 E5B withdrawn, E3 E10 finish in 2024
-    "dossiers_finished": 10,
-    # with a due date: all but E8; on time: E0 E1 (finished exactly at due) E6 E7 E9B E12;
-    # E2 one second late, E9 two supplement requests, E13's due date is on its third event
-    "on_time_rate": 6 / 9,
+    # E0 E1 E2 E3 E4 E5 E5B E6 E7 E9 E9B E10 E12 E13 E16 E18 E19 E21 E22
+    # (E8 E17 E20 never received)
+    "dossiers_received": 19,
+    # online: E1 E3 E5 E7 E9 E9B E10 E18 E19 (E6's earliest event, status 1, says channel 1)
+    "online_submission_rate": 9 / 19,
+    "postal_submission_rate": 1 / 19,  # E2
+    # E0 E1 E2 E6 E7 E8 E9 E9B E12 E13 E16 E17 E18 E19 E21; E4 E5 E5B withdrawn, E3 E10
+    # finish in 2024
+    "dossiers_finished": 15,
+    # with a due date: all but E8 and E17; on time: E0 E1 (finished exactly at due) E6 E7
+    # E9B E12 E16 E18 (one request, twice exported) E19 E21 (finished before received); E2
+    # one second late, E9 two supplement requests, E13's due date is on its third event
+    "on_time_rate": 10 / 13,
     # seconds: E0 439200, E1 1, E2 1, E6 432000, E7 604800, E9 460801, E9B 288000,
-    # E12 432000, E13 1123200 (E8 not received)
-    "avg_processing_days": 3_780_003 / (9 * DAY),
-    "overdue_open_at_year_end": 1,  # E3, due 23:59:58
+    # E12 432000, E13 1123200, E16 576000, E18 604800, E19 432000, E21 -86400
+    "avg_processing_days": 5_306_403 / (13 * DAY),
+    "overdue_open_at_year_end": 2,  # E3 (due 23:59:58), E22 (withdrawn in 2024)
     # fee-bearing on the received date: E2 (row from 30 Jun), E3, E7 (overlapping rows),
-    # E9B (fee from 30 Sep; E9 received 29 Sep 23:59:59 is not); paid: E3 E9B (E7's winning
-    # copy says 0)
-    "online_payment_rate": 2 / 4,
-    # by post: E1, E2, E7 (the last line of a.jsonl wins); not E6 (status 10 after 9)
-    "postal_return_rate": 3 / 10,
+    # E9B (fee from 30 Sep; E9 received 29 Sep 23:59:59 is not), E19; paid: E3 E9B (E7's
+    # winning copy says 0)
+    "online_payment_rate": 2 / 5,
+    # by post: E1, E2, E7 (the last line of a.jsonl wins); not E6 (status 10 after 9 at the
+    # same second), not E16 (its 9 came after its 10)
+    "postal_return_rate": 3 / 15,
     # on 31 Dec: P3 P4 at level 3; P1 P2 P4 P6 at level 4 (P6's later line wins)
     "online_services_level3": 2,
     "online_services_level4": 4,
-    "online_services_used_rate": 4 / 5,  # P1 P3 P4 P6 of P1 P2 P3 P4 P6
+    "online_services_used_rate": 5 / 5,  # P1 P2 (E19) P3 P4 P6
     # EE1 EE3 EE5 EE6 EE7 EE11 (EE8's winning final row is accepted on 1 Jan 2024)
     "postal_result_shipments": 6,
     "postal_delivery_success_rate": 4 / 6,  # EE3 returned (a.csv after B.csv), EE11 failed
@@ -112,8 +116,8 @@ def test_agency_scope_follows_successors(yearly) -> None:
     resolve = successor_resolver(agencies(edge_cases.raw().agencies))
     # A's later catalogue line wins (A -> B -> C); a cycle stops at the repeated code
     assert [resolve(code) for code in (A, B, C, D, X, Y1)] == [C, C, C, D, X, Y1]
-    assert year_value(yearly, 2023, "dossiers_received", C) == 9  # E1 E2 E3 E4 E7 E9 E9B E10 E13
-    assert year_value(yearly, 2023, "dossiers_received", D) == 4  # E0 E5 E5B E6 (E6: status-2 agency)
+    assert year_value(yearly, 2023, "dossiers_received", C) == 11  # E1 E2 E3 E4 E7 E9 E9B E10 E13 E16 E21
+    assert year_value(yearly, 2023, "dossiers_received", D) == 7  # E0 E5 E5B E6 (status-2 agency) E18 E19 E22
     assert year_value(yearly, 2023, "dossiers_received", Y1) == 1
     assert year_value(yearly, 2023, "mailboxes_issued", C) == 106 + 211 + 1350  # last months of A, B, C
     assert year_value(yearly, 2023, "postal_avg_delivery_days", C) == pytest.approx((122_460 + 86_400) / (2 * DAY))
@@ -134,14 +138,15 @@ def test_which_years_and_priors(yearly) -> None:
     first = yearly[(2023, "province", "ALL", "on_time_rate")]
     assert (first["prior_value"], first["change_abs"], first["change_pct"], first["trend"]) == (None,) * 4
     row = yearly[(2024, "province", "ALL", "on_time_rate")]
-    assert row["prior_value"] == pytest.approx(6 / 9) and row["trend"] == "worsened"
-    assert row["change_pct"] == pytest.approx((1 / 2 - 6 / 9) / (6 / 9))
-    assert yearly[(2024, "province", "ALL", "online_payment_rate")]["trend"] == "unchanged"
+    assert row["prior_value"] == pytest.approx(10 / 13) and row["trend"] == "worsened"
+    assert row["change_pct"] == pytest.approx((1 / 2 - 10 / 13) / (10 / 13))
+    assert yearly[(2024, "province", "ALL", "online_services_used_rate")]["trend"] == "worsened"  # 1 -> 2/5
     assert yearly[(2024, "province", "ALL", "postal_unmatched_shipments")]["trend"] == "improved"  # lower, 2 -> 1
     assert yearly[(2024, "province", "ALL", "dossiers_received")]["trend"] is None  # a volume
-    # 0 -> 0: unchanged, no change_pct; a NULL figure: no change at all
-    zero = yearly[(2024, "agency", D, "overdue_open_at_year_end")]
-    assert (zero["change_abs"], zero["change_pct"], zero["trend"]) == (0, None, "unchanged")
+    # lower is better: 1 -> 0 improved (E22 overdue at the end of 2023 only)
+    down = yearly[(2024, "agency", D, "overdue_open_at_year_end")]
+    assert (down["change_abs"], down["change_pct"], down["trend"]) == (-1, -1, "improved")
+    # a NULL figure: no change at all
     empty = yearly[(2024, "agency", D, "on_time_rate")]
     assert (empty["value"], empty["prior_value"], empty["change_abs"], empty["trend"]) == (None, 1.0, None, None)
 
@@ -152,7 +157,9 @@ def test_window_edges(periodic) -> None:
     assert value("month", 2023, 3, "dossiers_received") == 1
     assert value("month", 2023, 4, "dossiers_received") == 0
     assert value("month", 2023, 4, "on_time_rate") == 1.0
-    assert value("quarter", 2023, 1, "dossiers_received") == 3  # E0 E4 E1
+    assert value("quarter", 2023, 1, "dossiers_received") == 4  # E0 E19 E4 E1
+    # on 31 Mar P2 is still at level 2: E19 (online) does not make it a used online service
+    assert value("quarter", 2023, 1, "online_services_used_rate") == 1 / 4  # P1 of P1 P3 P4 P6
     # overdue at the end of February (E4, withdrawn in March), of March (none)
     assert value("month", 2023, 2, "overdue_open_at_year_end") == 1
     assert value("month", 2023, 3, "overdue_open_at_year_end") == 0
@@ -160,7 +167,11 @@ def test_window_edges(periodic) -> None:
     assert value("month", 2023, 5, "overdue_open_at_year_end") == 1
     # end of June: E2 is due at that very second: not "before" the end
     assert value("quarter", 2023, 2, "overdue_open_at_year_end") == 0
-    assert value("month", 2023, 12, "overdue_open_at_year_end") == 1  # E3
+    assert value("month", 2023, 12, "overdue_open_at_year_end") == 2  # E3, E22
+    assert value("month", 2024, 1, "overdue_open_at_year_end") == 1  # E11 (E22 withdrawn on 15 Jan)
+    # E16: its status 9 on 1 Sep decides, not its status 10 on 31 Aug; E17: its 3, not its 8
+    assert value("month", 2023, 8, "dossiers_finished") == 1  # E13
+    assert value("month", 2023, 9, "dossiers_finished", C) == 3  # E8 E16 E17
     # catalogue on the last day of each quarter of 2023
     levels = [
         (value("quarter", 2023, q, "online_services_level3"), value("quarter", 2023, q, "online_services_level4"))
@@ -196,6 +207,15 @@ def test_which_periods_have_rows(periodic) -> None:
     assert (row["prior_value"], row["period_start"], row["period_end"]) == (1, date(2024, 1, 1), date(2024, 1, 31))
     assert periodic[("month", 2024, 3, "province", "ALL", "mailboxes_issued")]["prior_value"] == 103 + 203 + 1303 + 40
     assert periodic[("quarter", 2024, 2, "province", "ALL", "online_services_level3")]["prior_value"] == 2
+    # 0 -> 0 (nothing sent by post in January of either year): unchanged, no change_pct
+    zero = periodic[("ytd", 2024, 1, "province", "ALL", "postal_submission_rate")]
+    assert [zero[c] for c in ("value", "prior_value", "change_abs", "change_pct", "trend")] == [
+        0,
+        0,
+        0,
+        None,
+        "unchanged",
+    ]
 
 
 def test_ytd_12_is_the_year(tables: Tables, yearly, periodic) -> None:
@@ -230,16 +250,16 @@ def test_targets_by_hand(tables: Tables) -> None:
     assert len(got) == 11  # 12 valid lines, one key twice; the rejected lines replace nothing
     expected = {
         # (year, scope, indicator): (target, value, target_met)
-        (2023, "ALL", "on_time_rate"): (0.5, 6 / 9, True),  # the later "abc" line is rejected
-        (2023, "ALL", "dossiers_received"): (12.0, 14.0, True),  # the later line wins over 1.500
-        (2023, C, "avg_processing_days"): (7.5, 2_476_803 / (6 * DAY), True),  # lower is better
+        (2023, "ALL", "on_time_rate"): (0.5, 10 / 13, True),  # the later "abc" line is rejected
+        (2023, "ALL", "dossiers_received"): (12.0, 19.0, True),  # the later line wins over 1.500
+        (2023, C, "avg_processing_days"): (7.5, 2_966_403 / (8 * DAY), True),  # lower is better
         (2023, "ALL", "online_services_level3"): (1000.0, 2.0, False),
         (2024, C, "postal_avg_delivery_days"): (1.5, 2.25, False),
         (2025, "ALL", "dossiers_received"): (10.0, None, None),
-        (2023, C, "postal_return_rate"): (0.925, 3 / 7, False),
+        (2023, C, "postal_return_rate"): (0.925, 3 / 10, False),
         (2023, D, "mailbox_active_rate"): (0.8, 50 / 60, True),
-        (2023, "ALL", "overdue_open_at_year_end"): (1.0, 1.0, True),  # equal meets a "lower" target
-        (2023, "ALL", "online_payment_rate"): (0.0, 0.5, True),
+        (2023, "ALL", "overdue_open_at_year_end"): (2.0, 2.0, True),  # equal meets a "lower" target
+        (2023, "ALL", "online_payment_rate"): (0.0, 0.4, True),
         (2023, C, "mailboxes_issued"): (1_234_567.0, 1667.0, False),
     }
     assert set(got) == set(expected)

@@ -28,6 +28,11 @@ What is in it (E… are dossiers `EDGE-E…`):
 - E10 received 31 Dec 23:59:59, finished in January; E11 received 1 Jan 00:00:00, open;
 - E12 at `EDGE.Y1`, whose successor chain is a cycle; E13 whose due date is on its third
   event; E14 only registered (February 2024); E15 open since 30 Apr 2024;
+- E16 result returned (10) on 31 Aug 23:59:59 before processed (9) on 1 Sep 00:00:00 (the
+  9 decides); E17 stopped (8) after not accepted (3), never received; E18 one supplement
+  request exported twice; E19 online for a procedure still at level 2; E20 registered with a
+  due date, never received; E21 not accepted the day before it was received; E22 overdue at
+  the end of 2023, withdrawn in 2024;
 - merger chain `EDGE.A` -> `EDGE.B` -> `EDGE.C` (A's first catalogue line says `EDGE.D`, a
   later line of the same file says `EDGE.B`), an agency code missing from the catalogue;
 - procedure rows changing on the last day of a quarter, overlapping rows, a duplicated key;
@@ -135,6 +140,8 @@ PORTAL_FILES: dict[str, list[dict | str]] = {
         ev("E6", 10, "20230710080000", P1, D, 2, returned=0),
         ev("E6", 9, "20230710080000", P1, D, 2, returned=1),
         ev("E6", 5, "20230710080000", P1, D, 2),
+        # E18's only supplement request, exported in both files: one request.
+        ev("E18", 5, "20230613080000", P1, D, 2),
     ],
     "portal/edge/2023/a.jsonl": [
         ev("E0", 2, "20230105080000", P1, D, 1, due="20230115170000"),
@@ -170,6 +177,21 @@ PORTAL_FILES: dict[str, list[dict | str]] = {
         ev("E13", 4, "20230803080000", P1, C, 1, due="20230810170000"),
         ev("E13", 6, "20230804080000", P1, C, 1, due="20230901170000"),
         ev("E13", 9, "20230815080000", P1, C, 1),
+        ev("E16", 2, "20230825080000", P1, C, 1, due="20230905170000"),
+        ev("E16", 10, "20230831235959", P1, C, 1, returned=1),
+        ev("E16", 9, "20230901000000", P1, C, 1, returned=0),
+        ev("E17", 1, "20230902080000", P1, C, 1),
+        ev("E17", 8, "20230905080000", P1, C, 1),
+        ev("E17", 3, "20230903080000", P1, C, 1),
+        ev("E18", 2, "20230612080000", P1, D, 2, due="20230620170000"),
+        ev("E18", 5, "20230613080000", P1, D, 2),
+        ev("E18", 9, "20230619080000", P1, D, 2),
+        ev("E19", 2, "20230210080000", P2, D, 2, due="20230220170000"),
+        ev("E19", 9, "20230215080000", P2, D, 2),
+        ev("E20", 1, "20230601090000", P1, D, 1, due="20230605170000"),
+        ev("E21", 3, "20230720080000", P3, C, 1),
+        ev("E21", 2, "20230721080000", P3, C, 1, due="20230801170000"),
+        ev("E22", 2, "20231201080000", P1, D, 1, due="20231210170000"),
         # E7's status-9 event again, later in the same file: this copy wins.
         ev("E7", 9, "20231009080000", P4, C, 2, returned=1),
         # Rejected: channel 7; the ghost dossier exists only in this row.
@@ -184,6 +206,7 @@ PORTAL_FILES: dict[str, list[dict | str]] = {
         ev("E11", 2, "20240101000000", P5, B, 2, due="20240111170000", paid=1),
         ev("E14", 1, "20240215080000", P1, D, 2),
         ev("E15", 2, "20240430235959", P4, C, 2, due="20240502170000"),
+        ev("E22", 7, "20240115080000", P1, D, 1),
     ],
 }
 
@@ -292,7 +315,7 @@ TARGET_ROWS: list[tuple[tuple[str, ...], bool]] = [
     (("2025", "dossiers_received", "ALL", "10", "no figure for 2025"), True),
     (("2023", "postal_return_rate", C, "92,5%", ""), True),
     (("2023", "mailbox_active_rate", D, "80", ""), True),
-    (("2023", "overdue_open_at_year_end", "ALL", "1", ""), True),
+    (("2023", "overdue_open_at_year_end", "ALL", "2", ""), True),
     (("2023", "on_time_rate", Y1, "50", "has a successor (a cycle)"), False),
     (("2023", "mailboxes_new", "ALL", "12,5%", "a percentage for a count"), False),
     (("2023", "dossiers_received", "ALL", "1.5", "not a thousands group"), False),
