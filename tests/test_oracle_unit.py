@@ -46,22 +46,22 @@ def period_value(periodic, kind: str, year: int, period: int, indicator: str, sc
 
 
 PROVINCE_2023 = {
-    # E0 E1 E2 E3 E4 E5 E5B E6 E7 E9 E9B E10 E12 E13 E16 E18 E19 E21 E22
+    # E0 E1 E2 E3 E4 E5 E5B E6 E7 E9 E9B E10 E12 E13 E16 E18 E19 E21 E22 E23
     # (E8 E17 E20 never received)
-    "dossiers_received": 19,
+    "dossiers_received": 20,
     # online: E1 E3 E5 E7 E9 E9B E10 E18 E19 (E6's earliest event, status 1, says channel 1)
-    "online_submission_rate": 9 / 19,
-    "postal_submission_rate": 1 / 19,  # E2
-    # E0 E1 E2 E6 E7 E8 E9 E9B E12 E13 E16 E17 E18 E19 E21; E4 E5 E5B withdrawn, E3 E10
+    "online_submission_rate": 9 / 20,
+    "postal_submission_rate": 1 / 20,  # E2
+    # E0 E1 E2 E6 E7 E8 E9 E9B E12 E13 E16 E17 E18 E19 E21 E23; E4 E5 E5B withdrawn, E3 E10
     # finish in 2024
-    "dossiers_finished": 15,
+    "dossiers_finished": 16,
     # with a due date: all but E8 and E17; on time: E0 E1 (finished exactly at due) E6 E7
     # E9B E12 E16 E18 (one request, twice exported) E19 E21 (finished before received); E2
-    # one second late, E9 two supplement requests, E13's due date is on its third event
-    "on_time_rate": 10 / 13,
+    # one second late, E9 two supplement requests, E13's due date is on its third event, E23
+    "on_time_rate": 10 / 14,
     # seconds: E0 439200, E1 1, E2 1, E6 432000, E7 604800, E9 460801, E9B 288000,
-    # E12 432000, E13 1123200, E16 576000, E18 604800, E19 432000, E21 -86400
-    "avg_processing_days": 5_306_403 / (13 * DAY),
+    # E12 432000, E13 1123200, E16 576000, E18 604800, E19 432000, E21 -86400, E23 115201
+    "avg_processing_days": 5_421_604 / (14 * DAY),
     "overdue_open_at_year_end": 2,  # E3 (due 23:59:58), E22 (withdrawn in 2024)
     # fee-bearing on the received date: E2 (row from 30 Jun), E3, E7 (overlapping rows),
     # E9B (fee from 30 Sep; E9 received 29 Sep 23:59:59 is not), E19; paid: E3 E9B (E7's
@@ -69,7 +69,7 @@ PROVINCE_2023 = {
     "online_payment_rate": 2 / 5,
     # by post: E1, E2, E7 (the last line of a.jsonl wins); not E6 (status 10 after 9 at the
     # same second), not E16 (its 9 came after its 10)
-    "postal_return_rate": 3 / 15,
+    "postal_return_rate": 3 / 16,
     # on 31 Dec: P3 P4 at level 3; P1 P2 P4 P6 at level 4 (P6's later line wins)
     "online_services_level3": 2,
     "online_services_level4": 4,
@@ -116,7 +116,7 @@ def test_agency_scope_follows_successors(yearly) -> None:
     resolve = successor_resolver(agencies(edge_cases.raw().agencies))
     # A's later catalogue line wins (A -> B -> C); a cycle stops at the repeated code
     assert [resolve(code) for code in (A, B, C, D, X, Y1)] == [C, C, C, D, X, Y1]
-    assert year_value(yearly, 2023, "dossiers_received", C) == 11  # E1 E2 E3 E4 E7 E9 E9B E10 E13 E16 E21
+    assert year_value(yearly, 2023, "dossiers_received", C) == 12  # E1 E2 E3 E4 E7 E9 E9B E10 E13 E16 E21 E23
     assert year_value(yearly, 2023, "dossiers_received", D) == 7  # E0 E5 E5B E6 (status-2 agency) E18 E19 E22
     assert year_value(yearly, 2023, "dossiers_received", Y1) == 1
     assert year_value(yearly, 2023, "mailboxes_issued", C) == 106 + 211 + 1350  # last months of A, B, C
@@ -138,8 +138,8 @@ def test_which_years_and_priors(yearly) -> None:
     first = yearly[(2023, "province", "ALL", "on_time_rate")]
     assert (first["prior_value"], first["change_abs"], first["change_pct"], first["trend"]) == (None,) * 4
     row = yearly[(2024, "province", "ALL", "on_time_rate")]
-    assert row["prior_value"] == pytest.approx(10 / 13) and row["trend"] == "worsened"
-    assert row["change_pct"] == pytest.approx((1 / 2 - 10 / 13) / (10 / 13))
+    assert row["prior_value"] == pytest.approx(10 / 14) and row["trend"] == "worsened"
+    assert row["change_pct"] == pytest.approx((1 / 2 - 10 / 14) / (10 / 14))
     assert yearly[(2024, "province", "ALL", "online_services_used_rate")]["trend"] == "worsened"  # 1 -> 2/5
     assert yearly[(2024, "province", "ALL", "postal_unmatched_shipments")]["trend"] == "improved"  # lower, 2 -> 1
     assert yearly[(2024, "province", "ALL", "dossiers_received")]["trend"] is None  # a volume
@@ -172,6 +172,8 @@ def test_window_edges(periodic) -> None:
     # E16: its status 9 on 1 Sep decides, not its status 10 on 31 Aug; E17: its 3, not its 8
     assert value("month", 2023, 8, "dossiers_finished") == 1  # E13
     assert value("month", 2023, 9, "dossiers_finished", C) == 3  # E8 E16 E17
+    # E23, received at 23:59:59 on 30 Sep ("by" the end) and due one second earlier
+    assert value("quarter", 2023, 3, "overdue_open_at_year_end") == 1
     # catalogue on the last day of each quarter of 2023
     levels = [
         (value("quarter", 2023, q, "online_services_level3"), value("quarter", 2023, q, "online_services_level4"))
@@ -250,13 +252,13 @@ def test_targets_by_hand(tables: Tables) -> None:
     assert len(got) == 11  # 12 valid lines, one key twice; the rejected lines replace nothing
     expected = {
         # (year, scope, indicator): (target, value, target_met)
-        (2023, "ALL", "on_time_rate"): (0.5, 10 / 13, True),  # the later "abc" line is rejected
-        (2023, "ALL", "dossiers_received"): (12.0, 19.0, True),  # the later line wins over 1.500
-        (2023, C, "avg_processing_days"): (7.5, 2_966_403 / (8 * DAY), True),  # lower is better
+        (2023, "ALL", "on_time_rate"): (0.5, 10 / 14, True),  # the later "abc" line is rejected
+        (2023, "ALL", "dossiers_received"): (12.0, 20.0, True),  # the later line wins over 1.500
+        (2023, C, "avg_processing_days"): (7.5, 3_081_604 / (9 * DAY), True),  # lower is better
         (2023, "ALL", "online_services_level3"): (1000.0, 2.0, False),
         (2024, C, "postal_avg_delivery_days"): (1.5, 2.25, False),
         (2025, "ALL", "dossiers_received"): (10.0, None, None),
-        (2023, C, "postal_return_rate"): (0.925, 3 / 10, False),
+        (2023, C, "postal_return_rate"): (0.925, 3 / 11, False),
         (2023, D, "mailbox_active_rate"): (0.8, 50 / 60, True),
         (2023, "ALL", "overdue_open_at_year_end"): (2.0, 2.0, True),  # equal meets a "lower" target
         (2023, "ALL", "online_payment_rate"): (0.0, 0.4, True),

@@ -32,7 +32,8 @@ What is in it (E… are dossiers `EDGE-E…`):
   9 decides); E17 stopped (8) after not accepted (3), never received; E18 one supplement
   request exported twice; E19 online for a procedure still at level 2; E20 registered with a
   due date, never received; E21 not accepted the day before it was received; E22 overdue at
-  the end of 2023, withdrawn in 2024;
+  the end of 2023, withdrawn in 2024; E23 received at the last second of September, due one
+  second earlier (overdue at the end of September);
 - merger chain `EDGE.A` -> `EDGE.B` -> `EDGE.C` (A's first catalogue line says `EDGE.D`, a
   later line of the same file says `EDGE.B`), an agency code missing from the catalogue;
 - procedure rows changing on the last day of a quarter, overlapping rows, a duplicated key;
@@ -192,6 +193,8 @@ PORTAL_FILES: dict[str, list[dict | str]] = {
         ev("E21", 3, "20230720080000", P3, C, 1),
         ev("E21", 2, "20230721080000", P3, C, 1, due="20230801170000"),
         ev("E22", 2, "20231201080000", P1, D, 1, due="20231210170000"),
+        ev("E23", 2, "20230930235959", P1, C, 1, due="20230930235958"),
+        ev("E23", 9, "20231002080000", P1, C, 1),
         # E7's status-9 event again, later in the same file: this copy wins.
         ev("E7", 9, "20231009080000", P4, C, 2, returned=1),
         # Rejected: channel 7; the ghost dossier exists only in this row.
