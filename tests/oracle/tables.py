@@ -41,10 +41,12 @@ class Tables:
     def __init__(self, raw: Raw) -> None:
         self.raw = raw
         self.figures = Figures(raw)
-        self._cache: dict[tuple[int, int, int], Values] = {}
+        self._cache: dict[tuple[str, int, int, int], Values] = {}
 
     def values(self, window: Window) -> Values:
-        key = (window.year, window.first_month, window.last_month)  # ytd 12 is the year
+        # keyed by type too: `ytd` 12 is computed apart from the year, so that "the ytd 12
+        # rows are exactly the kpi_yearly rows" is a check, not a tautology
+        key = (window.period_type, window.year, window.first_month, window.last_month)
         if key not in self._cache:
             self._cache[key] = self.figures.values(window)
         return self._cache[key]
