@@ -51,7 +51,7 @@ def get_settings() -> Settings:
 
 
 def as_of() -> dt.datetime:
-    """"Now" for the freshness checks: PARKPI_AS_OF (YYYY-MM-DD) for historic data such as the
+    """ "Now" for the freshness checks: PARKPI_AS_OF (YYYY-MM-DD) for historic data such as the
     bundled sample, otherwise the current local time."""
     value = os.environ.get("PARKPI_AS_OF", "").strip()
     return dt.datetime.fromisoformat(value) if value else dt.datetime.now()

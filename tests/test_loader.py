@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from sources import loader
-from sources.contracts import CATALOG, MAILBOX, PORTAL, POSTAL
-from sources.loader import LoadError, load_source
-from sources.messages import problem_vi
+from sources.catalog import CATALOG
+from sources.loading import LoadError, changes, load, load_source, validation
+from sources.loading.readers import jsonl
+from sources.loading.reasons import REASON_TYPE
+from sources.mailbox import MAILBOX
+from sources.portal import PORTAL
+from sources.postal import POSTAL
 from tests.conftest import (
     MAILBOX_HEADER,
     PORTAL_HEADER,
@@ -351,7 +354,7 @@ def validated(con, entity, values: list[str | None]) -> list[tuple]:
     con.execute(
         "CREATE OR REPLACE TEMP TABLE staged ("
         + ", ".join(f'"{n}" VARCHAR' for n in names)
-        + ", _file VARCHAR, _line BIGINT, _raw VARCHAR, _pre_reason VARCHAR)"
+        + f", _file VARCHAR, _line BIGINT, _raw VARCHAR, _pre_reason {REASON_TYPE.removesuffix('[]')})"
     )
     staged = []
     for index in range(len(names)):
@@ -360,7 +363,7 @@ def validated(con, entity, values: list[str | None]) -> list[tuple]:
             row[index] = value
             staged.append((*row, "f", len(staged) + 1, "raw", None))
     con.executemany(f"INSERT INTO staged VALUES ({', '.join('?' for _ in range(len(names) + 4))})", staged)
-    sql = loader._validated_sql(entity, "SELECT * FROM staged")
+    sql = validation.validated_sql(entity, "SELECT * FROM staged")
     return con.execute(f"SELECT * FROM ({sql}) ORDER BY _line").fetchall()
 
 
@@ -372,7 +375,7 @@ def test_validation_shortcut_gives_exactly_the_contract_parse(con, monkeypatch, 
         values = TRICKY_VALUES + [str(v) for f in entity.fields for v in f.allowed or ()]
         fast = validated(con, entity, values)
         with monkeypatch.context() as patched:
-            patched.setattr(loader, "_quick_expressions", lambda e: [("NULL", "false") for _ in e.fields])
+            patched.setattr(validation, "quick_expressions", lambda e: [("NULL", "false") for _ in e.fields])
             full = validated(con, entity, values)
         assert fast == full
         assert any(row[-1] is None for row in full) and any(row[-1] for row in full)  # both kinds seen
@@ -383,17 +386,17 @@ def test_valid_rows_of_generated_exports_take_the_shortcut(con, landing: Path) -
     write_jsonl(landing / "portal/a.jsonl", [event("000.00.20.H33-170102-00001", MucDo=3, NgayHenTra="20170110170000")])
     entity = PORTAL.entities[0]
     staged = (
-        "SELECT *, 'f' AS _file, 1 AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _pre_reason "
+        "SELECT *, 'f' AS _file, 1 AS _line, NULL::VARCHAR AS _raw, NULL AS _pre_reason "
         "FROM read_json(?, columns = ?, format = 'newline_delimited')"
     )
-    sql = loader._validated_sql(entity, staged).replace("SELECT _p_0 AS", "SELECT _quick, _p_0 AS", 1)
+    sql = validation.validated_sql(entity, staged).replace("SELECT _p_0 AS", "SELECT _quick, _p_0 AS", 1)
     columns = {f.name: "VARCHAR" for f in entity.fields}
     [row] = con.execute(sql, [str(landing / "portal/a.jsonl"), columns]).fetchall()
     assert row[0] is True and row[-1] is None
 
 
 def test_many_clean_files_are_read_in_several_statements_with_true_lines(con, landing: Path, monkeypatch) -> None:
-    monkeypatch.setattr(loader, "_FILES_PER_SCAN", 2)
+    monkeypatch.setattr(jsonl, "FILES_PER_SCAN", 2)
     for name in "abcde":
         write_jsonl(landing / f"portal/{name}.jsonl.gz", [event(f"{name}{i}") for i in range(3)], compress=True)
     write_jsonl(landing / "portal/f.jsonl", [event("f0"), "", event("f2", KenhThucHien=9)])
@@ -483,7 +486,7 @@ def test_a_key_twice_names_its_own_file_among_several(loaded, landing: Path) -> 
     with pytest.raises(LoadError) as raised:
         load_source(loaded, PORTAL, landing)
     assert "a_fine" not in str(raised.value) and "remove the repeated key" in str(raised.value)
-    assert problem_vi(raised.value.problem) is not None
+    assert "lặp lại hai lần" in raised.value.render("vi")
 
 
 def test_not_a_spreadsheet(con, landing: Path) -> None:
@@ -535,8 +538,8 @@ def test_second_run_reads_nothing_and_changes_nothing(con, landing: Path, monkey
     def no_reading(*args, **kwargs):
         raise AssertionError("a file was read although nothing changed")
 
-    monkeypatch.setattr(loader, "sha256_of", no_reading)
-    monkeypatch.setattr(loader, "_read_files", no_reading)
+    monkeypatch.setattr(changes, "sha256_of", no_reading)
+    monkeypatch.setattr(load, "read_files", no_reading)
     for source in (PORTAL, POSTAL):
         result = load_source(con, source, landing)
         assert result.files_read == 0 and not result.changed

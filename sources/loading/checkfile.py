@@ -4,6 +4,7 @@ warehouse is never opened. Used by `parkpi check-file`."""
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -11,8 +12,21 @@ from pathlib import Path
 
 import duckdb
 
-from sources.contracts import SOURCES, Source
-from sources.loader import LoadError, discover, load_source
+from sources.loading.discovery import discover
+from sources.loading.errors import LoadError
+from sources.loading.load import load_source
+from sources.loading.reasons import Reason
+from sources.registry import SOURCES
+
+
+@dataclass
+class Reject:
+    line: int  # line, or row in a spreadsheet
+    reasons: list[Reason]
+    raw: str | None
+
+    def text(self, language: str = "en") -> str:
+        return "; ".join(r.render(language) for r in self.reasons)
 
 
 @dataclass
@@ -20,25 +34,28 @@ class FileCheck:
     path: Path
     source: str
     rows_ok: int = 0
-    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line or row, reason, raw content)
+    rejects: list[Reject] = field(default_factory=list)
     error: LoadError | None = None
     ignored: str | None = None  # not a file type of the source
 
 
 def guess_source(path: Path) -> str | None:
-    """The source a file belongs to: a landing sub-folder in its path, a catalogue file name, or
-    its header / first record."""
+    """The source a file belongs to: a landing sub-folder in its path, a file name the source
+    recognises, or an entity's marker in its header or first record."""
     for part in reversed(path.resolve().parts[:-1]):
         if part in SOURCES:
             return part
-    if path.name in ("agencies.csv", "procedures.csv"):
-        return "catalog"
+    for token, source in SOURCES.items():
+        if any(entity.file_names and path.name in entity.file_names for entity in source.entities):
+            return token
     try:
         head = _head(path)
     except OSError:
         return None
-    for token, marker in (("portal", "MaHoSo"), ("postal", "Mã bưu gửi"), ("mailbox", "Kỳ báo cáo")):
-        if marker in head:
+    except Exception:  # not a spreadsheet after all: the check itself will say so
+        return None
+    for token, source in SOURCES.items():
+        if any(entity.marker and entity.marker in head for entity in source.entities):
             return token
     return None
 
@@ -51,15 +68,13 @@ def _head(path: Path) -> str:
         first = next(book.worksheets[0].iter_rows(max_row=1, values_only=True), ())
         return ",".join(str(value) for value in first if value is not None)
     if path.name.endswith(".gz"):
-        import gzip
-
         with gzip.open(path, "rb") as handle:
             return handle.read(4096).decode("utf-8", "replace")
     return path.read_bytes()[:4096].decode("utf-8", "replace")
 
 
 def check_file(path: Path, source_token: str) -> FileCheck:
-    source: Source = SOURCES[source_token]
+    source = SOURCES[source_token]
     result = FileCheck(path, source_token)
     with tempfile.TemporaryDirectory(prefix="parkpi-check-") as temporary:
         landing = Path(temporary)
@@ -77,7 +92,8 @@ def check_file(path: Path, source_token: str) -> FileCheck:
                 result.error = error
                 return result
             result.rows_ok = loaded.rows_loaded
-            result.rejects = con.execute(
-                f"SELECT _source_line, reason, raw_content FROM raw_{source_token}.rejects ORDER BY _source_line"
+            rows = con.execute(
+                f"SELECT _source_line, reasons, raw_content FROM raw_{source_token}.rejects ORDER BY _source_line"
             ).fetchall()
+    result.rejects = [Reject(line, [Reason(**r) for r in reasons], raw) for line, reasons, raw in rows]
     return result
