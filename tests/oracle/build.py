@@ -26,8 +26,8 @@ def load_and_transform(landing: Path, workdir: Path) -> Path:
     the warehouse file. Leaves a DuckDB connection open (dbt-duckdb's) until the process ends."""
     from dbt.cli.main import dbtRunner
 
-    from sources.contracts import SOURCES
-    from sources.loader import load_source
+    from sources.loading import load_source
+    from sources.registry import SOURCES
     from sources.warehouse import connect
 
     warehouse = workdir / "warehouse" / "parkpi.duckdb"
