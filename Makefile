@@ -68,6 +68,7 @@ PY_DIRS := sources quality orchestration serving tests bench
 lint: install
 	.venv/bin/ruff check $(PY_DIRS)
 	.venv/bin/ruff format --check $(PY_DIRS)
+	.venv/bin/sqlfluff lint dbt_project
 
 bench: install
 	.venv/bin/python bench/ingest.py --events $${BENCH_EVENTS:-1000000}

@@ -61,10 +61,11 @@ class Field:
 @dataclass(frozen=True)
 class RowRule:
     """A rule over a whole row (several fields, or other raw tables), checked once every field
-    has parsed. ``broken`` is SQL over the parsed fields (their contract names, quoted) that is
-    TRUE when the row breaks the rule (NULL counts as not broken). A broken row is rejected
-    with the structured reason ``code`` (sources.loading.reasons) about ``field``, whose value
-    and ``detail`` (SQL giving text, or NULL) fill the reason's wording."""
+    has parsed. ``broken`` is SQL that is TRUE when the row breaks the rule (NULL counts as not
+    broken), written with placeholders: ``{Name}`` is field Name's parsed value, ``{text.Name}``
+    its text as written (trimmed). A broken row is rejected with the structured reason ``code``
+    (sources.loading.reasons) about ``field``, whose value and ``detail`` (SQL with the same
+    placeholders, giving text, or NULL) fill the reason's wording."""
 
     field: str
     code: str
@@ -87,6 +88,9 @@ class Entity:
     # entities of the same source whose raw rows these rules read: when one of their files
     # changes, this entity's files are validated again
     depends_on: tuple[str, ...] = ()
+    # SQL run before this entity's files are read (in the load's transaction), e.g. a temp
+    # table its row rules look things up in
+    prepare: tuple[str, ...] = ()
 
     @property
     def required(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from sources.registry import SOURCES
+from sources.settings import get_settings
 
 
 def register(commands) -> argparse.ArgumentParser:
@@ -55,7 +56,7 @@ def handle(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    checked = check_file(path, source)
+    checked = check_file(path, source, landing_dir=get_settings().landing_dir)
     if args.json:
         print(json.dumps(as_json(path, source, checked), ensure_ascii=False, indent=2))
     elif checked.ignored:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from sources.contract import Source
 from sources.loading.discovery import discover
 from sources.loading.errors import LoadError
 from sources.loading.load import load_source
@@ -73,7 +74,23 @@ def _head(path: Path) -> str:
     return path.read_bytes()[:4096].decode("utf-8", "replace")
 
 
-def check_file(path: Path, source_token: str) -> FileCheck:
+def reference_files(path: Path, source: Source, landing_dir: Path | None) -> list[Path]:
+    """The files a file's row rules read (its entity's ``depends_on``, e.g. agencies.csv for
+    targets.csv): the one beside it, else the landing folder's."""
+    entity = next((e for e in source.entities if e.matches(path.name)), None)
+    found = []
+    for name in entity.depends_on if entity else ():
+        for candidate_name in source.entity(name).file_names or ():
+            for folder in (path.parent, landing_dir / source.token if landing_dir else None):
+                if folder is not None and (folder / candidate_name).is_file():
+                    found.append(folder / candidate_name)
+                    break
+    return found
+
+
+def check_file(path: Path, source_token: str, landing_dir: Path | None = None) -> FileCheck:
+    """Load ``path`` alone (with the reference files its rules need, from beside it or from
+    ``landing_dir``) into an in-memory DuckDB and say what would be loaded and rejected."""
     source = SOURCES[source_token]
     result = FileCheck(path, source_token)
     with tempfile.TemporaryDirectory(prefix="parkpi-check-") as temporary:
@@ -81,19 +98,27 @@ def check_file(path: Path, source_token: str) -> FileCheck:
         target = landing / source_token / path.name
         target.parent.mkdir(parents=True)
         shutil.copyfile(path, target)  # a copy: the loader never follows links out of its landing folder
+        references = reference_files(path, source, landing_dir)
+        for reference in references:
+            shutil.copyfile(reference, landing / source_token / reference.name)
         files, ignored = discover(landing, source)
         if not files:
             result.ignored = ignored[0] if ignored else f"{path.name}: not a file type of {source_token}"
             return result
         with duckdb.connect() as con:
             try:
-                loaded = load_source(con, source, landing)
+                load_source(con, source, landing)
             except LoadError as error:
                 result.error = error
                 return result
-            result.rows_ok = loaded.rows_loaded
+            relative = f"{source_token}/{path.name}"
+            result.rows_ok = con.execute(
+                f"SELECT rows_loaded FROM raw_{source_token}.manifest WHERE file_path = ?", [relative]
+            ).fetchone()[0]
             rows = con.execute(
-                f"SELECT _source_line, reasons, raw_content FROM raw_{source_token}.rejects ORDER BY _source_line"
+                f"""SELECT _source_line, reasons, raw_content FROM raw_{source_token}.rejects
+                    WHERE _source_file = ? ORDER BY _source_line""",
+                [relative],
             ).fetchall()
     result.rejects = [Reject(line, [Reason(**r) for r in reasons], raw) for line, reasons, raw in rows]
     return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from types import SimpleNamespace
 
 import duckdb
 
@@ -112,8 +113,8 @@ def quick_expressions(entity: Entity) -> list[tuple[str, str]]:
 def _row_rules(entity: Entity) -> list[tuple[str, str]]:
     """For each row rule: (SQL condition over the parsed values: TRUE when broken, SQL giving
     its reason struct)."""
-    names = {f.name: f"_p_{i}" for i, f in enumerate(entity.fields)}
     texts = {f.name: f"CASE WHEN _quick THEN _x_{i} ELSE _v_{i} END" for i, f in enumerate(entity.fields)}
+    names = {f.name: f"_p_{i}" for i, f in enumerate(entity.fields)} | {"text": SimpleNamespace(**texts)}
     out = []
     for rule in entity.row_rules:
         broken = f"coalesce(({rule.broken.format_map(names)}), false)"
@@ -140,7 +141,9 @@ def validated_sql(entity: Entity, staged: str) -> str:
     parsed = ", ".join(
         f"CASE WHEN _quick THEN _f_{i} ELSE {p} END AS _p_{i}" for i, (_, p, _) in enumerate(expressions)
     )
-    field_reasons = [r for _, _, r in expressions if r != "NULL"]
+    # a row that took the shortcut has valid fields (its cleaned text is not computed): only a
+    # row rule can reject it
+    field_reasons = [f"CASE WHEN NOT _quick THEN {r} END" for _, _, r in expressions if r != "NULL"]
     rule_reasons = [f"CASE WHEN {broken} THEN {reason} END" for broken, reason in rules]
     listed = field_reasons + rule_reasons
     all_reasons = (

@@ -32,12 +32,13 @@ procedures_in_force as (
         scope_years.year,
         procedure_periods.procedure_code,
         bool_or(procedure_periods.service_level = 3) as is_level3,
-        bool_or(procedure_periods.service_level = 4) as is_level4
+        bool_or(procedure_periods.service_level = 4) as is_level4,
+        bool_or(procedure_periods.service_level in (3, 4)) as is_online_service
 
     from scope_years
     inner join procedure_periods
         on
-            procedure_periods.valid_from <= scope_years.year_end_date
+            scope_years.year_end_date >= procedure_periods.valid_from
             and (
                 procedure_periods.valid_to is null
                 or scope_years.year_end_date <= procedure_periods.valid_to
@@ -66,13 +67,9 @@ aggregated as (
         procedures_in_force.year,
         count(*) filter (where procedures_in_force.is_level3) as level3,
         count(*) filter (where procedures_in_force.is_level4) as level4,
+        count(*) filter (where procedures_in_force.is_online_service) as online_services,
         count(*) filter (
-            where procedures_in_force.is_level3 or procedures_in_force.is_level4
-        ) as online_services,
-        count(*) filter (
-            where
-                (procedures_in_force.is_level3 or procedures_in_force.is_level4)
-                and used_online.procedure_code is not null
+            where procedures_in_force.is_online_service and used_online.procedure_code is not null
         ) as online_services_used
 
     from procedures_in_force

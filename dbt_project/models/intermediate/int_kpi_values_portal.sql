@@ -63,7 +63,7 @@ fee_bearing_dossiers as (
     -- A semi-join on (procedure, date), not a grouping of every dossier and a join back.
     select
         received_dossiers.*,
-        exists (
+        exists(
             select 1
             from procedure_periods
             where

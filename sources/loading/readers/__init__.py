@@ -37,6 +37,9 @@ def read_files(
         jsonl = [e for e in mine if e.relative_path.lower().endswith(JSONL)]
         csv = [e for e in mine if e.relative_path.lower().endswith(CSV)]
         xlsx = [e for e in mine if e.relative_path.lower().endswith(XLSX)]
+        if mine:
+            for statement in entity.prepare:
+                con.execute(statement)
         for entry in jsonl + csv:
             sniff_text(source.token, entry.relative_path, entry.absolute_path)
         if jsonl:

@@ -28,10 +28,8 @@
 
 {%- set processed_load_id = none -%}
 {%- if execute and is_incremental() -%}
-    {%- set watermark_query -%}
-        select max(_max_load_id) from {{ this }}
-    {%- endset -%}
-    {%- set processed_load_id = run_query(watermark_query).columns[0].values()[0] -%}
+{%- set watermark_query = 'select max(_max_load_id) from ' ~ this -%}
+{%- set processed_load_id = run_query(watermark_query).columns[0].values()[0] -%}
 {%- endif %}
 
 with
@@ -265,20 +263,21 @@ final as (
                     greatest(year(finished.first_event_at), 1990),
                     least(year(finished.last_event_at), 2053) + 1
                 ),
-                lambda event_year: (finished.event_year_bits >> cast(event_year - 1990 as ubigint)) & 1 = 1
+                -- event_year is the lambda's parameter, not a column (RF02)
+                lambda event_year: (
+                    finished.event_year_bits >> cast(event_year - 1990 as ubigint)  -- noqa: RF02
+                ) & 1 = 1
             ),
             coalesce(finished.other_event_years, [])
         ))) as integer[]) as event_years,
         load_ids.max_load_id as _max_load_id
 
+    -- Incremental: every changed dossier, also those left without events (an empty row,
+    -- removed by the post-hook after delete+insert has removed the old one).
+    from {{ 'dossier_keys' if is_incremental() else 'finished' }}
     {% if is_incremental() %}
-    -- Every changed dossier, also those left without events (an empty row, removed by
-    -- the post-hook after delete+insert has removed the old one).
-    from dossier_keys
     left join finished
         on dossier_keys.dossier_code = finished.dossier_code
-    {% else %}
-    from finished
     {% endif %}
     left join agencies_resolved
         on finished.agency_code = agencies_resolved.agency_code

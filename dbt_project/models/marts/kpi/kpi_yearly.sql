@@ -100,4 +100,4 @@ final as (
 )
 
 select * from final
-order by year, scope desc, scope_code, indicator
+order by year asc, scope desc, scope_code asc, indicator asc
