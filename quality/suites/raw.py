@@ -19,6 +19,7 @@ from quality.checks import (
 )
 from sources.contract import LINEAGE_COLUMNS, RUN_TIME_BOUNDS, Entity, Expectation, Source
 from sources.registry import SOURCES
+from sources.warehouse import quote
 
 RAW_KEY_COLUMNS = ("_source_file", "_source_line")
 
@@ -76,6 +77,23 @@ def as_expect(expectation: Expectation) -> Expect:
             column_B=expectation.other,
             or_equal=True,
             ignore_row_if="either_value_is_missing",
+        )
+    if expectation.kind == "no_month_gaps":
+        column = quote(expectation.column)
+        return expect(
+            "UnexpectedRowsExpectation",
+            unexpected_rows_query=f"""
+                with
+                months as (
+                    select distinct date_trunc('month', {column}) as month from {{batch}} where {column} is not null
+                ),
+                expected as (
+                    select unnest(generate_series(min(month), max(month), interval 1 month)) as month from months
+                )
+                select strftime(expected.month, '%Y-%m') as month_without_rows
+                from expected
+                where expected.month not in (select months.month from months)
+                order by 1""",
         )
     raise ValueError(f"unknown expectation kind {expectation.kind}")
 
