@@ -55,12 +55,12 @@ from sources.contracts import CATALOG, LINEAGE_COLUMNS, MAILBOX, PORTAL, POSTAL,
 
 # The contract's example `000.20.33.H33-170312-00042`: agency code, yymmdd, sequence number.
 DOSSIER_CODE_REGEX = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,6}$"
-# Two capital letters, nine digits, VN (contracts/sources.md, postal).
+# Two capital letters, nine digits, VN (docs/landing-files.md, postal).
 WAYBILL_REGEX = r"^[A-Z]{2}[0-9]{9}VN$"
 
 RAW_KEY_COLUMNS = ("_source_file", "_source_line")
 
-# Ratio indicators of contracts/kpis.md (dim_indicators.unit = 'ratio'; a test keeps the two
+# Ratio indicators of docs/indicators.md (dim_indicators.unit = 'ratio'; a test keeps the two
 # in step). mailbox_active_rate may exceed 1 as reported (kpi-decisions 20): warned separately.
 RATIO_INDICATORS = (
     "online_submission_rate",
@@ -351,8 +351,8 @@ MAILBOX_POSITIONS = Suite(
 _KPI_KEY = ("year", "scope", "scope_code", "indicator")
 
 # For every (year, scope, scope code) with data of a source, each indicator of that source; the
-# catalogue indicators every year at province scope and never at agency scope (contracts/kpis.md,
-# "Which years appear" and "Scopes"). Duplicates are one_row_per_key's business.
+# catalogue indicators every year at province scope and never at agency scope (docs/indicators.md,
+# "Which years have a figure" and "Scopes"). Duplicates are one_row_per_key's business.
 _INDICATORS_COMPLETE_SQL = """
 with
 kpi as (

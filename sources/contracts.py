@@ -1,4 +1,4 @@
-"""The landing-file contracts of ``../shared/contracts/sources.md``, as data.
+"""The landing-file formats of ``docs/landing-files.md``, as data.
 
 Each source supplies only this description; one reading/rejecting mechanism
 (:mod:`sources.loader`) serves all of them. Field names stay exactly as the data owners

@@ -1,7 +1,7 @@
 """Deterministic sample landing data for parkpi (Lạng Sơn province, code H33).
 
-Writes a landing folder with the four sub-folders the source contract describes
-(`../shared/contracts/sources.md`): `portal/`, `postal/`, `mailbox/`, `catalog/`.
+Writes a landing folder with the four sub-folders the landing-file formats describe
+(`docs/landing-files.md`): `portal/`, `postal/`, `mailbox/`, `catalog/`.
 
 Two entry points:
 
@@ -9,7 +9,7 @@ Two entry points:
   accepted file format, with the facts of life the contract promises (duplicate events,
   overlapping exports, re-exported shipments, corrections) and, when `messy`, a handful of
   contract-violating rows per source. It reproduces the two calibration figures of
-  `contracts/kpis.md` exactly. The committed `sources/sample/` is `generate()` with defaults.
+  `docs/indicators.md` ("The sample's figures") exactly. The committed `sources/sample/` is `generate()` with defaults.
 - `generate_portal_events()` writes N clean portal events quickly (numpy + DuckDB) for
   benchmarks.
 
@@ -49,7 +49,7 @@ ROOT_CODE = f"000.00.00.{PROVINCE}"
 # activity seed so benchmark data and the committed sample share one catalogue.
 CATALOG_SEED = 20171231
 
-# Calibration targets from contracts/kpis.md (binding for the committed sample).
+# Calibration targets (docs/indicators.md, "The sample's figures"; binding for the committed sample).
 CALIBRATION_DAY = date(2017, 12, 31)
 LEVEL3_ON_CALIBRATION_DAY = 154
 MAILBOX_CALIBRATION_YEAR = 2017

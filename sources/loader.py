@@ -635,7 +635,7 @@ def _check_header(source: Source, entity: Entity, entry: FileEntry, header: Iter
             "missing required columns: " + ", ".join(missing),
             ("headers must match the contract exactly: " + "; ".join(hints))
             if hints
-            else "the header row must name the contract's columns exactly (see contracts/sources.md)",
+            else "the header row must name the contract's columns exactly (see docs/landing-files.md)",
         )
 
 

@@ -1,5 +1,5 @@
 {#-
-    The 19 indicators of contracts/kpis.md, in the contract's order: the one place that
+    The 19 indicators of docs/indicators.md, in that page's order: the one place that
     lists them. dim_indicators renders this list; the KPI models use it to (un)pivot.
 
     group   = the source whose data decides which years appear ("Which years appear")
