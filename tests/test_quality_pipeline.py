@@ -3,6 +3,7 @@ blocking failure stops what is downstream, results land in dq and Data Docs."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -56,6 +57,10 @@ def test_sample_data_docs_and_summary_lines(sample_run, monkeypatch: pytest.Monk
     assert docs.index == warehouse.parent / "data_docs" / "index.html"
     index = docs.index.read_text(encoding="utf-8")
     assert all(suite.name in index for suite in SUITES)
+    # parkpi's offline index (quality/docs_index.py): every GX suite with its latest status
+    statuses = dict(re.findall(r'<tr class="suite" data-suite="([^"]+)" data-status="([^"]+)"', index))
+    assert {name for name, status in statuses.items() if status != "passed"} == {"mailbox.raw_reports"}
+    assert statuses["mailbox.raw_reports"] == "warning" and "<script" not in index
     monkeypatch.setenv("PARKPI_WAREHOUSE", str(warehouse))
     lines = summary_lines(get_settings())
     checks = sum(len(suite.checks) for suite in SUITES) + sum(1 for s in SOURCES.values() if s.freshness)

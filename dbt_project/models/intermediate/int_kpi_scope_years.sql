@@ -1,8 +1,8 @@
 {{ config(materialized='table') }}
 
 {#-
-    Which (year, scope, scope_code) rows each indicator group has ("Which years appear" in
-    contracts/kpis.md; kpi-decisions 14 and 15):
+    Which (year, scope, scope_code) rows each indicator group has ("Which years have a figure" in
+    docs/indicators.md; kpi-decisions 14 and 15):
     portal  - a valid event in Y (agency: of a dossier whose agency fact resolves to it);
     postal  - a shipment accepted in Y (agency: its Mã đơn vị, resolved);
     mailbox - a report month in Y (agency: reported by it or a predecessor);
