@@ -100,7 +100,14 @@ def as_expect(expectation: Expectation) -> Expect:
 
 def raw_suite(source: Source, entity: Entity) -> Suite:
     own = [
-        Check(name=rule.name, blocking=False, rule=rule.rule, expectations=tuple(map(as_expect, rule.expectations)))
+        Check(
+            name=rule.name,
+            blocking=False,
+            rule=rule.rule,
+            expectations=tuple(map(as_expect, rule.expectations)),
+            # a month gap is found as a month, not a row of the table
+            key_columns=("month_without_rows",) if any(e.kind == "no_month_gaps" for e in rule.expectations) else None,
+        )
         for rule in source.raw_rules
         if rule.entity == entity.name
     ]
