@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from serving.report import fmt
+from serving.i18n import EN, VI
 from serving.snapshot import META_TABLE, PUBLISHED_TABLES, SNAPSHOT_FILE, publish_snapshot, verify_snapshot
 from sources.settings import PROJECT_ROOT
 from tests.test_pipeline import run_on_sample_copy, run_parkpi
@@ -140,16 +140,18 @@ def test_superset_style_connection_runs_the_documented_queries(published) -> Non
 
 
 def test_report_renders_in_chromium(published, tmp_path: Path) -> None:
+    """The report of the sample in a real browser: the numbers of the snapshot in the narrative,
+    one bar per year and indicator, nothing clipped (indicator names are long), and a screenshot
+    (REPORT_SCREENSHOTS=<folder> keeps it) to look at."""
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed (`make test` installs it on Debian as root)")
+    from tests.test_report import LAYOUT_PROBE, chromium, screenshot
+
     _, _, publish_dir = published
     page = publish_dir / "report" / "index.html"
-    dom = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    ).stdout  # fmt: skip
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", LAYOUT_PROBE + "</body>"), "utf-8")
+    dom = chromium(["--window-size=1280,1000", "--dump-dom", probed.as_uri()], tmp_path / "chromium").stdout
     with duckdb.connect(str(publish_dir / SNAPSHOT_FILE), read_only=True) as con:
         year = con.execute("SELECT max(year) FROM kpi_yearly").fetchone()[0]
         level3, level3_prior, mailboxes = con.execute(
@@ -165,20 +167,22 @@ def test_report_renders_in_chromium(published, tmp_path: Path) -> None:
                    WHERE k.scope = 'province' GROUP BY ALL"""
             ).fetchall()
         )
-    assert 'data-charts-drawn="4"' in dom, "the chart script did not run"
+    layout = json.loads(re.search(r'data-layout="([^"]*)"', dom).group(1).replace("&quot;", '"'))
+    assert layout["problems"] == [], layout
     for group, count in points.items():
         match = re.search(rf'<figure class="chart" data-group="{group}" data-drawn="(\d+)"', dom)
         assert match and int(match.group(1)) == count, group
-        assert dom.count('class="bar') >= count
+    assert dom.count('<rect class="bar') >= sum(points.values())
     narrative_vi = re.search(r'<p class="narrative" id="narrative-vi"[^>]*>(.*?)</p>', dom, re.S).group(1)
     narrative_en = re.search(r'<p class="narrative" id="narrative-en"[^>]*>(.*?)</p>', dom, re.S).group(1)
-    assert f"Năm {year}, toàn tỉnh Lạng Sơn có {fmt(level3, 'count', 'vi')} dịch vụ công trực tuyến mức độ 3" in (
+    assert f"Năm {year}, toàn tỉnh Lạng Sơn có {VI.number(level3, 'count')} dịch vụ công trực tuyến mức độ 3" in (
         narrative_vi
     )
-    assert f"tăng {fmt(level3 - level3_prior, 'count', 'vi')}" in narrative_vi
-    assert f"{fmt(mailboxes, 'count', 'vi')} hộp thư điện tử công vụ" in narrative_vi
-    assert f"{fmt(level3, 'count')} online public services at level 3" in narrative_en
+    assert f"tăng {VI.number(level3 - level3_prior, 'count')}" in narrative_vi
+    assert f"{VI.number(mailboxes, 'count')} hộp thư điện tử công vụ" in narrative_vi
+    assert f"{EN.number(level3, 'count')} online public services at level 3" in narrative_en
     assert 'data-indicator="on_time_rate"' in dom and "trend-improved" in dom
+    screenshot(page, tmp_path / f"report-sample-{year}.png", tmp_path / "chromium")
 
 
 def test_report_workbook_has_the_same_tables(published) -> None:
@@ -196,7 +200,7 @@ def test_report_workbook_has_the_same_tables(published) -> None:
         ).fetchall()
     for indicator, value, prior in expected:
         assert by_code[indicator][5] == pytest.approx(value) and by_code[indicator][6] == pytest.approx(prior)
-    assert len(book.sheetnames) == 3
+    assert {"Chỉ tiêu - Indicators", "Qua các năm - Over the years", "Cơ quan - Agencies"} <= set(book.sheetnames)
 
 
 def test_failed_publish_keeps_the_previous_snapshot(published, tmp_path: Path) -> None:
