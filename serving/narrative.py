@@ -107,7 +107,11 @@ def _targets_vi(data: ReportData) -> str:
     missed = [code for code, check in checks.items() if check.met is False]
     pending = [code for code, check in checks.items() if check.met is None and check.value is not None]
     text = f"Trong {len(checks)} chỉ tiêu kế hoạch năm {period.year} của tỉnh, "
-    text += "đã đạt " if period.is_annual else f"tính đến hết {lang.month_year(period.year, period.last_month)} đã đạt "
+    if period.period_type == "ytd" and not period.is_annual:
+        text += f"tính đến hết {lang.month_year(period.year, period.last_month)} "
+    elif not period.is_annual:
+        text += f"xét riêng {lang.period_name(period)} "
+    text += "đã đạt "
     text += f"{len(met)} chỉ tiêu"
     if missed:
         parts = []
@@ -202,8 +206,10 @@ def _targets_en(data: ReportData) -> str:
     pending = [code for code, check in checks.items() if check.met is None and check.value is not None]
     text = f"Of the {len(checks)} province targets of the {period.year} plan, {len(met)} "
     text += "was met" if len(met) == 1 else "were met"
-    if not period.is_annual:
+    if period.period_type == "ytd" and not period.is_annual:
         text += f" by the end of {lang.month_year(period.year, period.last_month)}"
+    elif not period.is_annual:
+        text += f" in {lang.period_name(period)} taken alone"
     if missed:
         parts = []
         for code in missed:
