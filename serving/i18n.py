@@ -47,9 +47,8 @@ class Language:
         return format_decimal(value, COUNT if unit == "count" else DAYS, locale=self.locale)
 
     def _signed(self, text: str, value: float) -> str:
-        """The sign of value before text, unless text shows zero (a change too small to show)."""
-        if not any(digit in text for digit in "123456789"):
-            return text
+        """The sign of value before text, even when the size rounds to zero ("-0,0"): the direction
+        is still true, and Excel's signed formats in the workbook show it the same way."""
         if value > 0:
             return get_plus_sign_symbol(self.locale) + text
         if value < 0:

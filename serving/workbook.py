@@ -14,8 +14,15 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.marker import DataPoint
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.spreadsheet_drawing import AbsoluteAnchor
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
+from openpyxl.drawing.xdr import XDRPoint2D, XDRPositiveSize2D
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.units import cm_to_EMU
 from openpyxl.worksheet.worksheet import Worksheet
 
 from serving.i18n import EN, VI
@@ -37,8 +44,11 @@ FILLS = {"improved": GOOD, "worsened": BAD, "unchanged": NEUTRAL}
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CHART_COLUMNS = 3  # charts per row under a table
-CHART_WIDTH_CM, CHART_HEIGHT_CM = 12.0, 6.5
-CHART_ROWS, CHART_COLUMN_SPAN = 14, 7  # cells a chart covers (default row height, column width)
+CHART_WIDTH_CM, CHART_HEIGHT_CM, CHART_GAP_CM = 12.0, 6.5, 0.4
+POINT_EMU = 12700  # row heights are in points
+DEFAULT_ROW_POINTS = 15
+# the page's chart colours: bars blue, the report's own period darker, last year grey (never red)
+BAR, BAR_CURRENT, BAR_PRIOR = "8FB3DC", "1F4E8C", "C3CAD3"
 
 
 def value_format(unit: str) -> str:
@@ -68,20 +78,36 @@ def _title(sheet: Worksheet, vi_text: str, en_text: str) -> None:
     sheet["A2"].font = Font(italic=True, color="5A6B7D")
 
 
-def _place_charts(sheet: Worksheet, built: list[BarChart], first_row: int, first_column: int = 1) -> None:
+def _place_charts(sheet: Worksheet, built: list[BarChart], below_row: int) -> None:
+    """A grid of CHART_COLUMNS charts a row, under the table (positioned in EMU, so the wide
+    name columns do not stretch the grid)."""
+    top = sum((sheet.row_dimensions[r].height or DEFAULT_ROW_POINTS) * POINT_EMU for r in range(1, below_row + 1))
+    width, height, gap = cm_to_EMU(CHART_WIDTH_CM), cm_to_EMU(CHART_HEIGHT_CM), cm_to_EMU(CHART_GAP_CM)
     for index, chart in enumerate(built):
-        row = first_row + (index // CHART_COLUMNS) * (CHART_ROWS + 1)
-        column = first_column + (index % CHART_COLUMNS) * CHART_COLUMN_SPAN
+        x = (index % CHART_COLUMNS) * (width + gap)
+        y = int(top) + (index // CHART_COLUMNS) * (height + gap)
         chart.width, chart.height = CHART_WIDTH_CM, CHART_HEIGHT_CM
-        sheet.add_chart(chart, f"{get_column_letter(column)}{row}")
+        sheet.add_chart(chart, AbsoluteAnchor(pos=XDRPoint2D(x, y), ext=XDRPositiveSize2D(width, height)))
+
+
+def _colour(series, colour: str) -> None:
+    series.graphicalProperties.solidFill = colour
+    series.graphicalProperties.line.solidFill = colour
+
+
+def _chart_title(text: str, size: int = 1000) -> Title:
+    """A title in 10-point bold (the default 14 points wraps an indicator's name twice)."""
+    properties = CharacterProperties(sz=size, b=True)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=properties), r=[RegularTextRun(rPr=properties, t=text)])
+    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
 def _bar_chart(indicator: Indicator) -> BarChart:
     chart = BarChart()
     chart.type = "col"
-    chart.title = indicator.name_vi
+    chart.title = _chart_title(indicator.name_vi)
     chart.y_axis.numFmt = "0%" if indicator.unit == "ratio" else value_format(indicator.unit)
-    chart.y_axis.majorGridlines = None
+    chart.y_axis.scaling.min = 0  # bars start at zero
     chart.y_axis.delete = False
     chart.x_axis.delete = False
     return chart
@@ -145,7 +171,8 @@ def _headline(book: Workbook, data: ReportData, province: str) -> None:
         sheet.cell(sheet.max_row, 1).alignment = WRAP
         sheet.row_dimensions[sheet.max_row].height = 15 * (1 + len(text) // 150)
     sheet.freeze_panes = sheet.cell(header_row + 1, 1)
-    for column, width in zip("ABCDEFGHIJKL", (26, 44, 38, 28, 8, 14, 14, 16, 12, 18, 16, 18), strict=True):
+    sheet.row_dimensions[header_row].height = 60
+    for column, width in zip("ABCDEFGHIJKL", (26, 44, 38, 28, 8, 14, 14, 20, 12, 18, 16, 18), strict=True):
         sheet.column_dimensions[column].width = width
 
 
@@ -178,12 +205,18 @@ def _history(book: Workbook, data: ReportData) -> None:
             chart.add_data(Reference(sheet, min_col=4, max_col=3 + len(years), min_row=row), from_rows=True)
             chart.set_categories(Reference(sheet, min_col=4, max_col=3 + len(years), min_row=header_row))
             chart.legend = None
+            (series,) = chart.series
+            _colour(series, BAR)
+            if data.period.year in years:
+                current = DataPoint(idx=years.index(data.period.year))
+                current.graphicalProperties.solidFill = BAR_CURRENT
+                series.dPt.append(current)
             built.append(chart)
     sheet.freeze_panes = sheet.cell(header_row + 1, 4)
     sheet.column_dimensions["A"].width = 44
     sheet.column_dimensions["B"].width = 36
     sheet.column_dimensions["C"].width = 28
-    _place_charts(sheet, built, sheet.max_row + 3)
+    _place_charts(sheet, built, sheet.max_row + 2)
 
 
 def _monthly(book: Workbook, data: ReportData) -> None:
@@ -218,12 +251,14 @@ def _monthly(book: Workbook, data: ReportData) -> None:
         )
         chart.set_categories(Reference(sheet, min_col=5, max_col=4 + len(months), min_row=header_row))
         chart.legend.position = "b"
+        for series, colour in zip(chart.series, (BAR_PRIOR, BAR_CURRENT), strict=True):
+            _colour(series, colour)
         built.append(chart)
     sheet.freeze_panes = sheet.cell(header_row + 1, 5)
     sheet.column_dimensions["A"].width = 44
     sheet.column_dimensions["B"].width = 36
     sheet.column_dimensions["C"].width = 28
-    _place_charts(sheet, built, sheet.max_row + 3)
+    _place_charts(sheet, built, sheet.max_row + 2)
 
 
 def _agencies(book: Workbook, data: ReportData) -> None:
@@ -269,7 +304,17 @@ def _agencies(book: Workbook, data: ReportData) -> None:
     sheet.column_dimensions["B"].width = 15
     for column in range(3, len(header) + 1):
         sheet.column_dimensions[get_column_letter(column)].width = 16
-    sheet.row_dimensions[header_row].height = 60
+    sheet.row_dimensions[header_row].height = 90
+    sheet.column_dimensions[get_column_letter(len(header))].width = 40
+
+
+def _printable(sheet: Worksheet) -> None:
+    """Printed landscape, one page wide: the tables are wide and get printed for meetings."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
 
 
 def write_workbook(data: ReportData, province: str, path: Path) -> None:
@@ -278,4 +323,6 @@ def write_workbook(data: ReportData, province: str, path: Path) -> None:
     _history(book, data)
     _monthly(book, data)
     _agencies(book, data)
+    for sheet in book.worksheets:
+        _printable(sheet)
     book.save(path)

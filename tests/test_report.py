@@ -162,7 +162,7 @@ def test_one_locale_per_language() -> None:
     assert (VI.change(0.1158, "ratio"), EN.change(0.1158, "ratio")) == ("+11,6 pp", "+11.6 pp")
     assert (VI.change(-1234, "count"), EN.change(-1234, "count")) == ("-1.234", "-1,234")
     assert (VI.change_pct(0.413), EN.change_pct(0.413)) == ("+41,3%", "+41.3%")
-    assert VI.change(-0.0001, "days") == "0,0"  # too small to show: no sign on a zero
+    assert VI.change(-0.0001, "days") == "-0,0" and VI.change(0, "days") == "0,0"  # as Excel's "+0.0;-0.0;0.0"
     assert VI.number(None, "count") == "–" and VI.change(None, "ratio") == "–"
     assert VI.points(-0.028, "ratio") == "2,8 điểm phần trăm" and EN.points(0.028, "ratio") == "2.8 percentage points"
 
@@ -396,6 +396,15 @@ def test_workbook_shows_what_the_page_shows(mid_year, snapshot: Path) -> None:
         assert book[name].freeze_panes is not None, name
     assert len(book["Qua các năm - Over the years"]._charts) == 8
     assert len(book["Theo tháng - By month"]._charts) == 5  # the monthly indicators this snapshot has
+    # last year grey, this year blue; no red bar anywhere; bars from zero
+    for chart in book["Theo tháng - By month"]._charts:
+        assert [series.graphicalProperties.solidFill.srgbClr for series in chart.series] == ["C3CAD3", "1F4E8C"]
+        assert chart.y_axis.scaling.min == 0
+    for chart in book["Qua các năm - Over the years"]._charts:
+        (series,) = chart.series
+        assert series.graphicalProperties.solidFill.srgbClr == "8FB3DC"
+        assert [point.graphicalProperties.solidFill.srgbClr for point in series.dPt] == ["1F4E8C"]
+    assert all(sheet.page_setup.fitToWidth == 1 for sheet in book.worksheets)
     agencies = [row[0].value for row in book["Cơ quan - Agencies"].iter_rows(min_row=4) if row[0].value]
     assert agencies == ["Sở Giao thông vận tải", "UBND huyện Bắc Sơn", "UBND huyện Bình Gia", "UBND huyện Đình Lập",
                         "UBND huyện Văn Quan"]  # fmt: skip
