@@ -46,6 +46,12 @@ FLAGGED_PER_KIND = 3
 MIN_FINISHED_FOR_ON_TIME_FLAG = 10
 
 
+# indicator names say "the year" (dim_indicators is written for kpi_yearly); a report on part of
+# a year says "the period" instead, so a nine-month report does not read "at year end"
+PERIOD_WORDS_VI = ((" cuối năm", " cuối kỳ"), (" trong năm", " trong kỳ"))
+PERIOD_WORDS_EN = ((" at year end", " at the end of the period"), (" in the year", " in the period"))
+
+
 class ReportError(ValueError):
     """The snapshot cannot give the report that was asked for (English and Vietnamese)."""
 
@@ -255,10 +261,24 @@ def _agencies(
 # ---------------------------------------------------------------------------------- loading
 
 
+def _for_period(name: str, words: tuple[tuple[str, str], ...], period: Period) -> str:
+    if not period.is_annual:
+        for year_words, period_words in words:
+            name = name.replace(year_words, period_words)
+    return name
+
+
 def load(con: duckdb.DuckDBPyConnection, period: Period) -> ReportData:
     indicators = [
-        Indicator(*row)
-        for row in con.execute(
+        Indicator(
+            code,
+            _for_period(name_vi, PERIOD_WORDS_VI, period),
+            _for_period(name_en, PERIOD_WORDS_EN, period),
+            unit,
+            better,
+            group,
+        )  # fmt: skip
+        for code, name_vi, name_en, unit, better, group in con.execute(
             """SELECT indicator, name_vi, name_en, unit, better, indicator_group
                FROM main.dim_indicators ORDER BY display_order"""
         ).fetchall()

@@ -413,6 +413,11 @@ def test_workbook_shows_what_the_page_shows(mid_year, snapshot: Path) -> None:
 def test_load_reads_the_same_period_of_each_year(snapshot: Path) -> None:
     with duckdb.connect(str(snapshot), read_only=True) as con:
         data = load(con, parse_period("2020-Q3"))
+        annual = load(con, parse_period("2019"))
+    # part of a year speaks of the period, not the year
+    assert data.indicator("overdue_open_at_year_end").name_vi == "Số hồ sơ quá hạn chưa giải quyết cuối kỳ"
+    assert data.indicator("overdue_open_at_year_end").name_en == "Overdue open dossiers at the end of the period"
+    assert annual.indicator("overdue_open_at_year_end").name_vi == "Số hồ sơ quá hạn chưa giải quyết cuối năm"
     assert [year for year, _ in data.history["dossiers_received"]] == [2019, 2020]
     assert data.history["dossiers_received"][-1][1] == data.figure("dossiers_received").value
     assert data.figure("dossiers_received").prior == data.history["dossiers_received"][0][1]
