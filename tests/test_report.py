@@ -505,3 +505,7 @@ def test_agency_table_sorts_in_chromium(mid_year, snapshot: Path, tmp_path: Path
     table = re.search(r'<table class="agencies".*?</table>', dom, re.S).group(0)
     assert re.findall(r'<tr data-agency="([^"]+)"', table) == expected
     assert f'data-sorted="{column}-desc"' in table and 'aria-sort="descending"' in table
+    dom = chromium(["--dump-dom", f"{result.html.as_uri()}#sort=0-desc"], tmp_path / "profile").stdout
+    table = re.search(r'<table class="agencies".*?</table>', dom, re.S).group(0)
+    by_name = sorted(AGENCIES, key=lambda code: vietnamese_sort_key(AGENCIES[code]), reverse=True)
+    assert re.findall(r'<tr data-agency="([^"]+)"', table) == by_name
