@@ -18,7 +18,7 @@ help:
 	@echo "make run    install, then build everything on the bundled sample and print a summary"
 	@echo "make test   install, then run the test suite"
 	@echo "make dev    install, then open the Dagster UI on http://127.0.0.1:3000"
-	@echo "make lint   ruff"
+	@echo "make lint   style gates: ruff check, ruff format --check, sqlfluff"
 	@echo "make bench  ingestion benchmark (BENCH_EVENTS=1000000 by default)"
 	@echo "make sample regenerate sources/sample/ from sources/generate.py"
 	@echo "make clean  remove the warehouse, dbt output and caches (not .venv)"
@@ -63,8 +63,12 @@ dev: install
 	.venv/bin/parkpi prepare
 	.venv/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
+PY_DIRS := sources quality orchestration serving tests bench
+
 lint: install
-	.venv/bin/ruff check sources orchestration tests bench
+	.venv/bin/ruff check $(PY_DIRS)
+	.venv/bin/ruff format --check $(PY_DIRS)
+	.venv/bin/sqlfluff lint dbt_project
 
 bench: install
 	.venv/bin/python bench/ingest.py --events $${BENCH_EVENTS:-1000000}

@@ -25,8 +25,8 @@ def child(landing: str) -> None:
 
     import duckdb
 
-    from sources.contracts import PORTAL
-    from sources.loader import LoadError, load_source
+    from sources.loading import LoadError, load_source
+    from sources.portal import PORTAL
 
     con = duckdb.connect()
     con.execute("SET memory_limit = '1GB'")
@@ -62,10 +62,13 @@ def main() -> None:
                          "TrangThaiHoSo": 2, "ThoiDiem": "20170102080000"})  # fmt: skip
     cases = {
         "one line, no newline": lambda f: (
-            f.write('{"MaHoSo": "'), [f.write("A" * 2**20) for _ in range(args.megabytes)]
+            f.write('{"MaHoSo": "'),
+            [f.write("A" * 2**20) for _ in range(args.megabytes)],
         ),
         "one line, newline-terminated": lambda f: (
-            f.write('{"MaHoSo": "'), [f.write("A" * 2**20) for _ in range(args.megabytes)], f.write('"}\n')
+            f.write('{"MaHoSo": "'),
+            [f.write("A" * 2**20) for _ in range(args.megabytes)],
+            f.write('"}\n'),
         ),
     }
     for name, write in cases.items():

@@ -7,7 +7,7 @@ by sources.generate.generate_portal_events), then, each in a fresh process so pe
 its own, times:
 
   baseline     CREATE TABLE events AS SELECT * FROM read_json([...all files])
-  parkpi       sources.loader.load_source(PORTAL) into an empty warehouse
+  parkpi       sources.loading.load_source(PORTAL) into an empty warehouse
   incremental  the same warehouse after one more monthly file is added
 
 Both use the same DuckDB memory limit (PARKPI_DUCKDB_MEMORY_LIMIT, default 1GB) and
@@ -56,8 +56,8 @@ def dataset(events: int) -> Path:
 
 def child(mode: str, folder: str, warehouse: str) -> None:
     """Runs in its own process; prints one JSON line with its figures."""
-    from sources.contracts import PORTAL
-    from sources.loader import load_source
+    from sources.loading import load_source
+    from sources.portal import PORTAL
     from sources.settings import get_settings
     from sources.warehouse import connect
 

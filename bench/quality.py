@@ -5,7 +5,7 @@
 For each N it takes the N generated portal events of bench/ingest.py (bench/data/portal_<N>/,
 generated the same way if absent), hard-links all of them (the held-back month included) into
 a private landing folder bench/data/portal_<N>/quality/landing (the shared folder is never
-modified) and loads them once with sources.loader.load_source into
+modified) and loads them once with sources.loading.load_source into
 bench/data/portal_<N>/quality/warehouse.duckdb (kept for later runs). Then, each in a fresh
 process so that peak RSS is its own (VmHWM from /proc/self/status; ru_maxrss would include the
 parent's), it measures:
@@ -85,8 +85,8 @@ def warehouse_for(events: int) -> Path:
 
 
 def load(landing: str, warehouse: str) -> None:
-    from sources.contracts import PORTAL
-    from sources.loader import load_source
+    from sources.loading import load_source
+    from sources.portal import PORTAL
     from sources.settings import get_settings
     from sources.warehouse import connect
 
@@ -102,7 +102,9 @@ def load(landing: str, warehouse: str) -> None:
 
 def failing_suite():
     from quality.checks import Check, Suite, expect
-    from quality.suites import PORTAL_EVENTS
+    from quality.suites import suite
+
+    PORTAL_EVENTS = suite("portal.raw_events")
 
     return Suite(
         asset=PORTAL_EVENTS.asset,
@@ -164,7 +166,9 @@ def child(mode: str, warehouse: str, limit_gb: str) -> None:
     from quality import duckdb_gx  # noqa: F401
     from quality.checks import local_now
     from quality.runner import validate_suite
-    from quality.suites import PORTAL_EVENTS
+    from quality.suites import suite
+
+    PORTAL_EVENTS = suite("portal.raw_events")
     from sources.settings import get_settings
     from sources.warehouse import connect
 

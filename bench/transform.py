@@ -8,7 +8,7 @@ incremental step), hard-links them into a private landing folder under
 bench/data/portal_<N>/transform/ (the shared landing folder is never modified) and, in one
 run, measures:
 
-  load          sources.loader.load_source of the portal events and the catalogue into a
+  load          sources.loading.load_source of the portal events and the catalogue into a
                 fresh warehouse (postal and mailbox stay empty); not part of the transform
   parse         `dbt parse` once per target path, so every timed dbt command below parses
                 partially, as a production run with an existing target/ does
@@ -194,9 +194,10 @@ def peak_rss() -> int:
 
 def child(mode: str, warehouse: str, landing: str) -> None:
     """Runs in its own process; prints one JSON line with its figures."""
-    from sources.contracts import CATALOG, PORTAL
-    from sources.loader import load_source
-    from sources.warehouse import connect, ensure_all_raw_schemas
+    from sources.catalog import CATALOG
+    from sources.loading import ensure_all_raw_schemas, load_source
+    from sources.portal import PORTAL
+    from sources.warehouse import connect
 
     limit = LOAD_MEMORY_LIMIT if mode in ("load", "empty") else DBT_MEMORY_LIMIT
     con = connect(warehouse, memory_limit=limit)
@@ -291,9 +292,16 @@ def run_dbt(label: str, args: list[str], warehouse: Path, work: Path, target: st
     """Run one dbt command as a subprocess; wall time, peak RSS and run_results.json."""
     target_path, log_path = work / target, work / "logs"
     command = [
-        str(DBT), *args,
-        "--profiles-dir", str(profiles), "--project-dir", "dbt_project",
-        "--target-path", str(target_path), "--log-path", str(log_path),
+        str(DBT),
+        *args,
+        "--profiles-dir",
+        str(profiles),
+        "--project-dir",
+        "dbt_project",
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
     ]
     kernel_file = work / f"{label}.maxrss"
     if TIME.exists():

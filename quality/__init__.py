@@ -1,7 +1,7 @@
 """Data quality with Great Expectations, validated inside DuckDB (no Dagster here).
 
 - :mod:`~quality.checks`: what a check is; check names, thresholds, bounds.
-- :mod:`~quality.suites`: what is checked, per asset (each source its expectations).
+- :mod:`~quality.suites`: what is checked, per layer (raw, marts, kpi) and asset.
 - :mod:`~quality.runner`: runs a suite through GX's SQL path on the warehouse.
 - :mod:`~quality.duckdb_gx`: the small adapter that makes GX 1.x work on DuckDB.
 - :mod:`~quality.results`: the ``dq`` tables and the `make run` summary lines.
@@ -22,9 +22,10 @@ from quality.checks import Check, Suite
 from quality.docs import DataDocs
 from quality.results import record, summary_lines
 from quality.runner import CheckOutcome, validate_suite
-from quality.suites import MART_SUITES, RAW_SUITES, SUITES
+from quality.suites import KPI_SUITES, MART_SUITES, RAW_SUITES, SUITES, suite
 
 __all__ = [
+    "KPI_SUITES",
     "MART_SUITES",
     "RAW_SUITES",
     "SUITES",
@@ -32,6 +33,7 @@ __all__ = [
     "CheckOutcome",
     "DataDocs",
     "Suite",
+    "suite",
     "summary_lines",
     "validate_and_record",
     "validate_suite",

@@ -1,4 +1,4 @@
-"""The raw layer's tables in the private DuckDB warehouse (layout: docs/raw-layout.md)."""
+"""The private DuckDB warehouse: opening it, and the single-writer lock around runs."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-
-from sources.contracts import LINEAGE_COLUMNS, SOURCES, Source
 
 
 def quote(identifier: str) -> str:
@@ -49,43 +47,6 @@ def connect(
             delay = min(delay * 2, 5.0)
     con.execute("SET enable_progress_bar = false")  # Dagster and the CLI print progress
     return con
-
-
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    """Create the source's raw schema and tables if they do not exist yet."""
-    schema = quote(source.schema)
-    lineage = ", ".join(f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS)
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    for entity in source.entities:
-        columns = ", ".join(f"{quote(f.name)} {f.sql_type}" for f in entity.fields)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{quote(entity.name)} ({columns}, {lineage})")
-    con.execute(
-        f"""CREATE TABLE IF NOT EXISTS {schema}.rejects (
-            entity VARCHAR, _source_file VARCHAR, _source_line BIGINT,
-            raw_content VARCHAR, reason VARCHAR, _load_id BIGINT, _loaded_at TIMESTAMP)"""
-    )
-    con.execute(
-        f"""CREATE TABLE IF NOT EXISTS {schema}.manifest (
-            file_path VARCHAR PRIMARY KEY, size_bytes BIGINT, mtime_ns BIGINT,
-            sha256 VARCHAR, rows_loaded BIGINT, rows_rejected BIGINT,
-            _load_id BIGINT, _loaded_at TIMESTAMP, first_period VARCHAR, last_period VARCHAR)"""
-    )
-    # warehouses built before month partitions: the first and last month of each file
-    for column in ("first_period", "last_period"):
-        con.execute(f"ALTER TABLE {schema}.manifest ADD COLUMN IF NOT EXISTS {column} VARCHAR")
-    con.execute(
-        f"""CREATE TABLE IF NOT EXISTS {schema}.loads (
-            _load_id BIGINT PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP,
-            files_added INTEGER, files_changed INTEGER, files_removed INTEGER,
-            files_unchanged INTEGER, rows_loaded BIGINT, rows_rejected BIGINT)"""
-    )
-    if source.token == "portal":
-        con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.dossier_changes (_load_id BIGINT, MaHoSo VARCHAR)")
-
-
-def ensure_all_raw_schemas(con: duckdb.DuckDBPyConnection) -> None:
-    for source in SOURCES.values():
-        ensure_raw_schema(con, source)
 
 
 _held_locks: dict[str, int] = {}

@@ -10,7 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sources.contracts import MAILBOX, PORTAL, POSTAL
+from sources.mailbox import MAILBOX
+from sources.portal import PORTAL
+from sources.postal import POSTAL
 from sources.warehouse import connect
 
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from sources.contracts import PORTAL
-from sources.loader import load_source
+from sources.loading import load_source
+from sources.portal import PORTAL
 from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
 from sources.warehouse import connect, writer_lock
-from tests.conftest import event, write_jsonl
+from tests.conftest import PORTAL_HEADER, event, write_csv, write_jsonl
 from tests.test_pipeline import parkpi_env
 
 
@@ -62,7 +62,8 @@ def test_every_run_is_in_process_and_queued_one_at_a_time(
 ) -> None:
     from dagster._core.run_coordinator import QueuedRunCoordinator
 
-    from orchestration.cli import EARLIER_DAGSTER_YAMLS, _dagster_home
+    from orchestration.cli.home import EARLIER_DAGSTER_YAMLS
+    from orchestration.cli.home import dagster_home as _dagster_home
 
     defs, repository, _ = definitions
     for job in [*repository.get_all_jobs(), defs.resolve_implicit_global_asset_job_def()]:
@@ -224,13 +225,18 @@ def test_sensor_never_opens_the_warehouse(definitions, settings_env: Path, landi
         writer.wait(timeout=30)
 
 
-def test_file_months_reads_only_the_named_file(definitions, landing: Path) -> None:
-    from orchestration.defs.automation import file_months
+def test_file_months_reads_only_the_named_file(landing: Path) -> None:
+    from sources.loading import discover, file_months
 
     # "[1]" is a glob pattern to DuckDB: unescaped, it would read m1.jsonl instead
-    named = write_jsonl(landing / "portal/m[1].jsonl", [event("M", at="20170301080000")])
+    write_jsonl(landing / "portal/m[1].jsonl", [event("M", at="20170301080000")])
     write_jsonl(landing / "portal/m1.jsonl", [event("N", at="20180501080000")])
-    assert file_months(named) == ["2017-03"]
+    write_csv(
+        landing / "portal/c.csv", PORTAL_HEADER, [["C", "1.0", "X", 2, "", 2, " 20190101080000 ", "", "", "", ""]]
+    )
+    files, _ = discover(landing, PORTAL)
+    assert file_months(PORTAL, files["portal/m[1].jsonl"]) == ["2017-03"]
+    assert file_months(PORTAL, files["portal/c.csv"]) == ["2019-01"]
 
 
 def test_a_month_can_be_reloaded_alone(settings_env: Path, landing: Path) -> None:
@@ -282,7 +288,7 @@ def test_dbt_waits_out_a_transient_lock(definitions, settings_env: Path, monkeyp
     from dagster._core.events import DagsterEventType
 
     from orchestration.defs import transform
-    from sources.warehouse import ensure_all_raw_schemas
+    from sources.loading import ensure_all_raw_schemas
 
     monkeypatch.setattr(transform, "LOCK_RETRY_SECONDS", 1.0)
     warehouse = settings_env / "warehouse" / "parkpi.duckdb"
@@ -336,9 +342,7 @@ def test_freshness_checks_warn_on_stale_data_as_of_a_settable_day(
 
     def evaluations(as_of: str) -> dict[str, dg.AssetCheckEvaluation]:
         monkeypatch.setenv("PARKPI_AS_OF", as_of)
-        result = dg.materialize(
-            [*ingest_assets, *freshness_checks], resources=resources, tags=every_partition_tags()
-        )
+        result = dg.materialize([*ingest_assets, *freshness_checks], resources=resources, tags=every_partition_tags())
         assert result.success  # warnings never fail a run
         return {
             e.asset_key.to_user_string(): e

@@ -8,14 +8,16 @@ import gzip
 import json
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from sources.contracts import FORMAT_HINTS, SOURCES
-from sources.loader import load_source
-from sources.messages import FORMAT_HINTS_VI, problem_vi, reason_vi
+from sources.loading import load_source
+from sources.loading.errors import PROBLEMS, LoadError
+from sources.loading.reasons import FORMAT_HINTS, TEMPLATES, Reason, render_all
+from sources.registry import SOURCES
 from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
 from tests.conftest import event, write_jsonl
 from tests.test_pipeline import parkpi_env
@@ -46,7 +48,7 @@ def test_check_file_names_each_failing_row_in_both_languages(tmp_path: Path) -> 
     )
     out = parkpi("check-file", str(bad), "--source", "portal")
     assert out.returncode == 1, out.stdout + out.stderr
-    assert "1 rows pass" in out.stdout and "3 rows fail" in out.stdout
+    assert "1 row passes" in out.stdout and "3 rows fail" in out.stdout
     assert "line/dòng 2: KenhThucHien: '7' is not one of 1, 2, 3" in out.stdout
     assert "KenhThucHien: '7' không thuộc các giá trị 1, 2, 3" in out.stdout
     assert "dòng không phải một đối tượng JSON" in out.stdout
@@ -68,40 +70,76 @@ def test_check_file_refuses_an_unreadable_file_naming_it(tmp_path: Path) -> None
     assert parkpi("check-file", str(tmp_path / "missing.csv")).returncode == 2
 
 
-def contract_reasons() -> list[str]:
-    """Every reason shape the loader can write for every field of every contract (the SQL in
-    sources.loader.reason_expressions), with a placeholder value."""
-    reasons = ["line is not a JSON object", "not a valid CSV row: Expected Number of Columns: 7 Found: 9"]
-    for source in SOURCES.values():
-        for entity in source.entities:
-            for f in entity.fields:
-                if f.required:
-                    reasons.append(f"{f.name}: required value missing")
-                if f.kind != "text":
-                    reasons.append(f"{f.name}: 'x' is not {FORMAT_HINTS[f.kind]}")
-                if f.allowed is not None:
-                    reasons.append(f"{f.name}: 'x; y' is not one of {', '.join(str(v) for v in f.allowed)}")
-    return reasons
+def test_every_reason_and_problem_has_both_languages() -> None:
+    """Structured reasons and load problems render whole in English and Vietnamese, with the
+    same placeholders filled in both."""
+    assert set(TEMPLATES) >= {"required_missing", "bad_format", "not_in_list", "not_json_object", "bad_csv_row"}
+    kinds = {f.kind for source in SOURCES.values() for entity in source.entities for f in entity.fields}
+    assert kinds - {"text"} <= set(FORMAT_HINTS)
+    for code, (en, _) in TEMPLATES.items():
+        reason = Reason(code, "Field X", "value 7", "int" if code == "bad_format" else "detail D")
+        english, vietnamese = reason.render("en"), reason.render("vi")
+        assert english != vietnamese
+        for part in ("Field X", "value 7", "detail D"):
+            assert (part in en.format(field="Field X", value="value 7", detail="detail D", hint="")) == (
+                part in vietnamese
+            ), (code, part)
+    for code in PROBLEMS:
+        params = {"detail": "D", "byte": 3, "sample": "b'x'", "columns": "A", "fix_en": "fix", "fix_vi": "sửa"}
+        error = LoadError("portal", "portal/x.jsonl", code, key="K", line=2, mib=1, **params)
+        assert error.problem_text("vi") and error.fix_text("vi") and error.fix_text("en"), code
+        assert error.render("vi").startswith("[portal] portal/x.jsonl: ") and "không giữ lại" in error.render("vi")
 
 
-def test_every_reason_the_loader_gives_has_a_vietnamese_translation(tmp_path: Path) -> None:
-    assert set(FORMAT_HINTS_VI) == set(FORMAT_HINTS)
-    shapes = contract_reasons()
-    assert len(shapes) > 40
-    assert [reason for reason in shapes if reason_vi(reason) is None] == []
-    assert reason_vi("; ".join(shapes[2:5])).count("; ") == 2  # several reasons of one row
+def test_rejects_of_the_sample_render_in_both_languages() -> None:
     with duckdb.connect() as con:
         for source in SOURCES.values():
             load_source(con, source, SAMPLE_LANDING_DIR)
-        reasons = [
-            row[0]
+        rows = [
+            row
             for token in ("portal", "postal", "mailbox")
-            for row in con.execute(f"SELECT DISTINCT reason FROM raw_{token}.rejects").fetchall()
+            for row in con.execute(f"SELECT reason, reasons FROM raw_{token}.rejects").fetchall()
         ]
-    assert len(reasons) >= 10
-    assert [reason for reason in reasons if reason_vi(reason) is None] == []
-    for problem in ("is not UTF-8 text", "is not a readable gzip file (x)", "missing required columns: A", "is empty"):
-        assert problem_vi(problem)
+    assert len(rows) >= 10
+    for reason, reasons in rows:
+        assert render_all(reasons, "en") == reason  # the stored text is the structured value's English
+        assert render_all(reasons, "vi") != reason
+
+
+def windows_1258(text: str) -> bytes:
+    """Vietnamese as Windows-1258 writes it: letters with a circumflex, breve or horn are
+    characters of their own, tone marks are combining characters after the letter."""
+    out = b""
+    for character in text:
+        base, *marks = unicodedata.normalize("NFD", character)
+        letter = unicodedata.normalize("NFC", base + "".join(m for m in marks if m in "\u0302\u0306\u031b"))
+        out += (letter + "".join(m for m in marks if m not in "\u0302\u0306\u031b")).encode("cp1258")
+    return out
+
+
+def test_check_file_gives_whole_messages_in_both_languages(tmp_path: Path) -> None:
+    """Every message, whole, with the fix, in both languages; a header without diacritics gets
+    its "should be" hint."""
+    bad = tmp_path / "postal" / "bao_cao.csv"
+    bad.parent.mkdir()
+    bad.write_text("Ma buu gui,Loại dịch vụ\nEB1,x\n", encoding="utf-8")
+    out = parkpi("check-file", str(bad))
+    assert out.returncode == 2
+    assert (
+        "en: missing required columns: Mã bưu gửi" in out.stderr and "'Ma buu gui' should be 'Mã bưu gửi'" in out.stderr
+    )
+    assert "vi: thiếu cột bắt buộc: Mã bưu gửi" in out.stderr and "'Ma buu gui' phải là 'Mã bưu gửi'" in out.stderr
+    cp1258 = tmp_path / "mailbox" / "bao_cao.csv"
+    cp1258.parent.mkdir()
+    cp1258.write_bytes(windows_1258("Mã đơn vị,Kỳ báo cáo\nMã,Tên\n"))
+    out = parkpi("check-file", str(cp1258))
+    assert (
+        out.returncode == 2
+        and "export it again as UTF-8" in out.stderr
+        and "hãy xuất lại dưới dạng UTF-8" in out.stderr
+    )
+    out = parkpi("check-file", str(tmp_path))
+    assert out.returncode == 2 and "is a folder" in out.stderr and "thư mục" in out.stderr
 
 
 def test_status_before_any_run(tmp_path: Path) -> None:

@@ -20,7 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sources.warehouse import connect, ensure_all_raw_schemas
+from sources.loading import ensure_all_raw_schemas
+from sources.warehouse import connect
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 LOADED_AT = datetime(2020, 1, 1)
@@ -160,9 +161,7 @@ def insert_raw(con: duckdb.DuckDBPyConnection) -> None:
             (waybill, dossier, service, agency, ts(accepted), parsed_delivered, status, 25000)
             + (f"postal/{file}", line + 2, 1, LOADED_AT)
         )
-    con.executemany(
-        "insert into raw_postal.shipments values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", shipments
-    )
+    con.executemany("insert into raw_postal.shipments values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", shipments)
     con.executemany(
         "insert into raw_mailbox.reports values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -398,9 +397,7 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         fact = con.execute("select * from marts.fct_dossiers order by dossier_code").fetchall()
-        kpis = con.execute(
-            "select * from kpi.kpi_yearly order by year, scope, scope_code, indicator"
-        ).fetchall()
+        kpis = con.execute("select * from kpi.kpi_yearly order by year, scope, scope_code, indicator").fetchall()
     finally:
         con.close()
     return {"fct_dossiers": fact, "kpi_yearly": kpis}
@@ -415,9 +412,7 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
     con.execute("delete from raw_portal.events where _source_file = 'portal/2019/a.jsonl'")
     con.execute("insert into raw_portal.dossier_changes values (2, 'D7')")
     # Agency catalogue change: X_1 is merged into H_C.
-    con.execute(
-        "update raw_catalog.agencies set \"MaDonViKeThua\" = 'H_C' where \"MaDonVi\" = 'X_1'"
-    )
+    con.execute("update raw_catalog.agencies set \"MaDonViKeThua\" = 'H_C' where \"MaDonVi\" = 'X_1'")
     con.close()
 
     full = tmp_path / "full.duckdb"
@@ -436,12 +431,8 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
 
     con = duckdb.connect(str(incremental), read_only=True)
     try:
-        loads = con.execute(
-            "select dossier_code, _max_load_id from marts.fct_dossiers order by 1"
-        ).fetchall()
-        x1 = con.execute("select count(*) from kpi.kpi_yearly where scope_code = 'X_1'").fetchone()[
-            0
-        ]
+        loads = con.execute("select dossier_code, _max_load_id from marts.fct_dossiers order by 1").fetchall()
+        x1 = con.execute("select count(*) from kpi.kpi_yearly where scope_code = 'X_1'").fetchone()[0]
     finally:
         con.close()
     assert dict(loads) == {"D1": 1, "D2": 2, "D3": 1, "D4": 1, "D5": 1, "D8": 1, "D9": 2}
@@ -489,4 +480,4 @@ def test_column_rules_pass_on_the_built_warehouse(built_warehouse: Path) -> None
     manifest_dir = built_warehouse.parent / "target"
     results = json.loads((manifest_dir / "run_results.json").read_text())["results"]
     rules = {r["unique_id"].split(".")[2]: r["status"] for r in results if "__column_rules" in r["unique_id"]}
-    assert len(rules) == 16 and set(rules.values()) == {"pass"}, rules
+    assert len(rules) == 22 and set(rules.values()) == {"pass"}, rules

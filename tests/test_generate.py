@@ -26,22 +26,50 @@ ACCEPTED = {
     "catalog": (".csv",),
 }
 PORTAL_FIELDS = [
-    "MaHoSo", "MaTTHC", "MaDonVi", "KenhThucHien", "MucDo", "TrangThaiHoSo", "ThoiDiem",
-    "NgayHenTra", "HinhThucTra", "DuocThanhToanTrucTuyen", "LoaiDoiTuong",
+    "MaHoSo",
+    "MaTTHC",
+    "MaDonVi",
+    "KenhThucHien",
+    "MucDo",
+    "TrangThaiHoSo",
+    "ThoiDiem",
+    "NgayHenTra",
+    "HinhThucTra",
+    "DuocThanhToanTrucTuyen",
+    "LoaiDoiTuong",
 ]
 POSTAL_HEADER = [
-    "Mã bưu gửi", "Mã hồ sơ", "Loại dịch vụ", "Mã đơn vị", "Ngày chấp nhận", "Ngày phát",
-    "Trạng thái", "Cước (VNĐ)",
+    "Mã bưu gửi",
+    "Mã hồ sơ",
+    "Loại dịch vụ",
+    "Mã đơn vị",
+    "Ngày chấp nhận",
+    "Ngày phát",
+    "Trạng thái",
+    "Cước (VNĐ)",
 ]
 MAILBOX_HEADER = [
-    "Mã đơn vị", "Tên đơn vị", "Kỳ báo cáo", "Tổng số hộp thư đã cấp",
-    "Số hộp thư đang sử dụng", "Cấp mới trong kỳ", "Thu hồi trong kỳ",
+    "Mã đơn vị",
+    "Tên đơn vị",
+    "Kỳ báo cáo",
+    "Tổng số hộp thư đã cấp",
+    "Số hộp thư đang sử dụng",
+    "Cấp mới trong kỳ",
+    "Thu hồi trong kỳ",
 ]
 CATALOG_HEADERS = {
-    "agencies.csv": ["MaDonVi", "TenDonVi", "Cap", "MaDonViCha", "HieuLucTu", "HieuLucDen",
-                     "MaDonViKeThua"],
-    "procedures.csv": ["MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "CapThucHien", "MucDo",
-                       "CoPhiLePhi", "HieuLucTu", "HieuLucDen"],
+    "agencies.csv": ["MaDonVi", "TenDonVi", "Cap", "MaDonViCha", "HieuLucTu", "HieuLucDen", "MaDonViKeThua"],
+    "procedures.csv": [
+        "MaTTHC",
+        "TenTTHC",
+        "MaLinhVuc",
+        "TenLinhVuc",
+        "CapThucHien",
+        "MucDo",
+        "CoPhiLePhi",
+        "HieuLucTu",
+        "HieuLucDen",
+    ],
 }
 
 
@@ -99,8 +127,11 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path: Path) -> None:
     assert sorted(committed) == sorted(fresh)
     assert [p for p in fresh if fresh[p] != committed[p]] == []
     # The sample's README lists exactly the deliberately bad rows.
-    documented = re.findall(r"^\| (portal|postal|mailbox) \| `([^`]+)` \| (\d+) \|",
-                            (SAMPLE / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
+    documented = re.findall(
+        r"^\| (portal|postal|mailbox) \| `([^`]+)` \| (\d+) \|",
+        (SAMPLE / "README.md").read_text(encoding="utf-8"),
+        re.MULTILINE,
+    )
     generated = [(b["source"], b["file"], str(b["line"])) for b in summary["bad_row_details"]]
     assert sorted(documented) == sorted(generated)
 
@@ -214,7 +245,7 @@ def test_every_sample_file_is_an_accepted_format() -> None:
     for path in files:
         relative = path.relative_to(SAMPLE)
         if len(relative.parts) == 1:
-            assert relative.name == "README.md"
+            assert relative.name in ("README.md", "landing.toml")
             continue
         source = relative.parts[0]
         assert source in ACCEPTED, relative
@@ -262,10 +293,7 @@ def test_postal_waybills_follow_the_pattern_except_the_deliberate_reject() -> No
 
 
 def count_events(root: Path) -> int:
-    return sum(
-        len(gzip.decompress(path.read_bytes()).splitlines())
-        for path in (root / "portal").rglob("*.jsonl.gz")
-    )
+    return sum(len(gzip.decompress(path.read_bytes()).splitlines()) for path in (root / "portal").rglob("*.jsonl.gz"))
 
 
 def test_portal_events_writes_the_requested_volume(tmp_path: Path) -> None:
@@ -273,8 +301,7 @@ def test_portal_events_writes_the_requested_volume(tmp_path: Path) -> None:
     written = count_events(tmp_path)
     assert written == summary["events"]
     assert abs(written - 20000) <= 200
-    paths = [p.relative_to(tmp_path).as_posix() for p in (tmp_path / "portal").rglob("*")
-             if p.is_file()]
+    paths = [p.relative_to(tmp_path).as_posix() for p in (tmp_path / "portal").rglob("*") if p.is_file()]
     assert paths and all(re.fullmatch(r"portal/\d{4}/\d{2}/[^/]+\.jsonl\.gz", p) for p in paths)
     assert (tmp_path / "catalog" / "procedures.csv").exists()
 

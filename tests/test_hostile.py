@@ -23,8 +23,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sources.contracts import MAILBOX, PORTAL, POSTAL, SOURCES
-from sources.loader import LoadError, load_source
+from sources.loading import LoadError, load_source
+from sources.mailbox import MAILBOX
+from sources.portal import PORTAL
+from sources.postal import POSTAL
+from sources.registry import SOURCES
 from tests.conftest import MAILBOX_HEADER, PORTAL_HEADER, POSTAL_HEADER, event, write_csv, write_jsonl, write_xlsx
 
 # --------------------------------------------------------------------------- helpers
@@ -75,7 +78,16 @@ def loaded_before(con, landing: Path) -> dict[str, list[tuple]]:
 
 
 def postal_row(waybill: str, dossier: str = "GOOD-1") -> list[str]:
-    return [waybill, dossier, "Chuyển trả kết quả", "000.00.20.H33", "02/01/2016 08:00", "", "Đang vận chuyển", "25.000"]  # noqa: E501
+    return [
+        waybill,
+        dossier,
+        "Chuyển trả kết quả",
+        "000.00.20.H33",
+        "02/01/2016 08:00",
+        "",
+        "Đang vận chuyển",
+        "25.000",
+    ]  # noqa: E501
 
 
 def mailbox_row(agency: str = "000.00.20.H33", month: str = "12/2016") -> list[str]:
@@ -216,7 +228,7 @@ def test_formula_cells_never_load_as_formula_text(con, landing: Path) -> None:
 
 
 HOSTILE_NAMES = [
-    "it's a \"quoted\" name.jsonl",
+    'it\'s a "quoted" name.jsonl',
     "tên có dấu tiếng Việt — Hồ sơ tháng 1.jsonl",
     "x'); DROP TABLE raw_portal.events; --.jsonl",
     "  spaces  around  .jsonl",
@@ -264,8 +276,11 @@ def test_glob_characters_in_names_read_exactly_that_file(con, landing: Path) -> 
         for path, code in ((name, f"GLOB-{number}"), (neighbour, f"NEIGHBOUR-{number}")):
             target = landing / path
             if path.endswith(".csv"):
-                write_csv(target, PORTAL_HEADER[:3] + ["KenhThucHien", "TrangThaiHoSo", "ThoiDiem"],
-                          [[code, "1.1", "A", "2", "2", "20170102080000"]])
+                write_csv(
+                    target,
+                    PORTAL_HEADER[:3] + ["KenhThucHien", "TrangThaiHoSo", "ThoiDiem"],
+                    [[code, "1.1", "A", "2", "2", "20170102080000"]],
+                )
             else:
                 extra = ["not json"] if path.startswith("portal/bad") else []
                 write_jsonl(target, [event(code), *extra], compress=path.endswith(".gz"))

@@ -17,19 +17,20 @@ import pytest
 from quality import SUITES, DataDocs, Suite, summary_lines, validate_and_record, validate_suite
 from quality import checks as names
 from quality import docs as docs_module
-from quality.suites import (
-    CATALOG_AGENCIES,
-    CATALOG_PROCEDURES,
-    DOSSIERS,
-    KPI_YEARLY,
-    MAILBOX_POSITIONS,
-    MAILBOX_REPORTS,
-    PORTAL_EVENTS,
-    POSTAL_SHIPMENT_FACTS,
-    POSTAL_SHIPMENTS,
-)
+from quality.suites import suite as suite_named
+from sources.loading import ensure_all_raw_schemas
 from sources.settings import get_settings
-from sources.warehouse import ensure_all_raw_schemas, quote
+from sources.warehouse import quote
+
+CATALOG_AGENCIES = suite_named("catalog.raw_agencies")
+CATALOG_PROCEDURES = suite_named("catalog.raw_procedures")
+DOSSIERS = suite_named("marts.fct_dossiers")
+KPI_YEARLY = suite_named("kpi.kpi_yearly")
+MAILBOX_POSITIONS = suite_named("marts.fct_mailbox_positions")
+MAILBOX_REPORTS = suite_named("mailbox.raw_reports")
+PORTAL_EVENTS = suite_named("portal.raw_events")
+POSTAL_SHIPMENT_FACTS = suite_named("marts.fct_postal_shipments")
+POSTAL_SHIPMENTS = suite_named("postal.raw_shipments")
 
 NOW = dt.datetime(2026, 6, 15, 12, 0)  # "now" of every validation here
 LINEAGE = {"_source_file": "x/file.csv", "_source_line": 2, "_load_id": 1, "_loaded_at": "2026-01-01 00:00:00"}

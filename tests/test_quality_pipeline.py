@@ -16,8 +16,8 @@ import pytest
 from quality import SUITES, DataDocs, summary_lines
 from quality import checks as names
 from quality.suites import RATIO_INDICATORS
-from sources.contracts import PORTAL
-from sources.loader import load_source
+from sources.loading import load_source
+from sources.portal import PORTAL
 from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR, get_settings
 from sources.warehouse import connect
 from tests.conftest import event, write_jsonl

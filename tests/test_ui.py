@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from orchestration.cli import DAGSTER_YAML
+from orchestration.cli.home import DAGSTER_YAML
 from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
 from tests.test_pipeline import parkpi_env
 

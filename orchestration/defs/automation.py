@@ -18,13 +18,11 @@ Runs they request queue behind each other (one writer: dagster.yaml ``parkpi/war
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from orchestration.defs.ingest import PORTAL_MONTHS, every_partition_tags, range_tags, raw_asset_key
 from orchestration.defs.jobs import FULL_REFRESH_TAG, MAIN_JOB_NAME, RELOAD_MONTHS_TAG, WRITER_TAGS
@@ -32,16 +30,17 @@ from orchestration.defs.publish import kpi_snapshot
 from orchestration.defs.transform import parkpi_dbt_models
 from orchestration.lib import loaded_state
 from orchestration.lib.resources import WarehouseResource
-from sources.contracts import SOURCES, Source
-from sources.loader import discover, reader_path, sha256_of
+from quality.freshness import CHECK_NAME, check_freshness, record_freshness
+from sources.contract import Source
+from sources.loading import FileEntry, Known, compute_changes, discover, file_months, sha256_of
+from sources.registry import SOURCES
 from sources.settings import as_of, get_settings
-from sources.warehouse import quote
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 MONTHLY_SCHEDULE = "monthly_full_build"
 DAILY_SCHEDULE = "daily_incremental_build"
 SENSOR = "landing_folder_sensor"
-FRESHNESS_CHECK = "data_is_fresh"
+FRESHNESS_CHECK = CHECK_NAME
 
 
 # ----------------------------------------------------------------------------- schedules
@@ -79,23 +78,6 @@ def daily_incremental_build(context: dg.ScheduleEvaluationContext) -> dg.RunRequ
 DOWNSTREAM_KEYS = sorted(parkpi_dbt_models.keys | kpi_snapshot.keys, key=lambda key: key.to_user_string())
 
 
-def file_months(path: Path) -> list[str]:
-    """The months (YYYY-MM) of the events in one portal export, read in memory with DuckDB.
-    Empty if it cannot be read (the load will then say why, naming the file)."""
-    reader = "read_csv" if ".csv" in path.name else "read_json"
-    options = "all_varchar = true, header = true" if reader == "read_csv" else "columns = {'ThoiDiem': 'VARCHAR'}"
-    try:
-        with duckdb.connect() as con:
-            rows = con.execute(
-                f"""SELECT DISTINCT substr(ThoiDiem, 1, 4) || '-' || substr(ThoiDiem, 5, 2) AS month
-                    FROM {reader}(?, {options}) WHERE regexp_full_match(ThoiDiem, '\\d{{14}}') ORDER BY 1""",
-                [reader_path(path)],
-            ).fetchall()
-    except duckdb.Error:
-        return []
-    return [row[0] for row in rows]
-
-
 def _month_range(first: str | None, last: str | None) -> set[str]:
     """Every month from first to last (YYYY-MM), as a file's manifest entry records them."""
     if not first or not last:
@@ -103,45 +85,56 @@ def _month_range(first: str | None, last: str | None) -> set[str]:
     return {k[:7] for k in PORTAL_MONTHS.get_partition_keys() if first <= k[:7] <= last} | {first, last}
 
 
-def pending_files(landing_dir: Path, warehouse: Path, hashes: dict) -> tuple[dict, set[str] | None, dict]:
-    """What a load would change, measured against the loaded manifests (loaded_state), not the
-    warehouse. Returns (per source: {"after_load": its last load id, "files": {path: [size,
-    mtime_ns, sha256] or None if removed}}, the portal months concerned (None: unknown), and
-    the cache {source: {path: [size, mtime_ns, sha256, months]}} for the sensor's cursor).
+UNREADABLE = "unreadable"
 
-    A file whose size or mtime differ from the manifest is hashed and, for the portal, read for
-    its months, once per state (cached): a file waiting for its run is not re-read every tick.
-    Same content as loaded (copied again, touched) is not a change."""
+
+def pending_files(landing_dir: Path, warehouse: Path, hashes: dict) -> tuple[dict, set[str] | None, dict]:
+    """What a load would change (sources.loading.changes, the loader's own decision), measured
+    against the loaded manifests' copies (loaded_state), not the warehouse. Returns (per source:
+    {"after_load": its last load id, "files": {path: [size, mtime_ns, sha256] or None if
+    removed}}, the months concerned of the partitioned sources (None: unknown), and the cache
+    {source: {path: [size, mtime_ns, sha256, months]}} for the sensor's cursor).
+
+    A file whose size or mtime differ from the manifest is hashed and, if its source is
+    partitioned by month, read for its months, once per state (cached): a file waiting for its
+    run is not re-read every tick. Same content as loaded (copied again, touched) is not a change."""
     pending: dict[str, dict] = {}
     months: set[str] | None = set()
     cache: dict[str, dict[str, list]] = {}
     for token, source in SOURCES.items():
         loaded = loaded_state.read(warehouse, source)
-        known: dict[str, list] = loaded["files"]
+        known = {path: Known(*state) for path, state in loaded["files"].items()}
         files, _ = discover(landing_dir, source)
-        changes: dict[str, list | None] = {}
-        for path, entry in files.items():
-            was = known.get(path)
-            if was and was[0] == entry.size_bytes and was[1] == entry.mtime_ns:
-                continue
-            cached = hashes.get(token, {}).get(path)
+
+        def hasher(entry: FileEntry, token: str = token) -> str:
+            cached = hashes.get(token, {}).get(entry.relative_path)
             if not (cached and len(cached) == 4 and cached[:2] == [entry.size_bytes, entry.mtime_ns]):
                 try:
-                    digest = sha256_of(entry.absolute_path)
+                    cached = [entry.size_bytes, entry.mtime_ns, sha256_of(entry.absolute_path), None]
                 except OSError:
-                    continue  # gone or unreadable right now: the next tick sees it again
-                cached = [entry.size_bytes, entry.mtime_ns, digest, None]
-            cache.setdefault(token, {})[path] = cached
-            if was and was[2] == cached[2]:
-                continue  # touched or copied again, same content: nothing to load
-            changes[path] = cached[:3]
+                    return UNREADABLE  # gone or unreadable right now: the next tick sees it again
+            cache.setdefault(token, {})[entry.relative_path] = cached
+            return cached[2]
+
+        found = compute_changes(source, files, known, hasher=hasher)
+        changes: dict[str, list | None] = {}
+        for path in found.added + found.changed:
+            entry = files[path]
+            if entry.sha256 == UNREADABLE:
+                continue
+            changes[path] = [entry.size_bytes, entry.mtime_ns, entry.sha256]
             if source.period_field and months is not None:
+                cached = cache[token][path]
                 if cached[3] is None:
-                    cached[3] = file_months(entry.absolute_path)
+                    cached[3] = file_months(source, entry)
+                was = known.get(path)
                 # its new months, and those it had when loaded
-                found = cached[3]
-                months = (months | set(found) | _month_range(*was[3:5] if was else (None, None))) if found else None
-        for path in known.keys() - files.keys():
+                months = (
+                    (months | set(cached[3]) | _month_range(*(was[3:5] if was else (None, None))))
+                    if cached[3]
+                    else None
+                )
+        for path in found.removed:
             changes[path] = None
             if source.period_field and months is not None:
                 gone = _month_range(*known[path][3:5])
@@ -160,7 +153,7 @@ def plan_request(pending: dict, months: set[str] | None) -> dg.RunRequest | None
         return None
     selection = [raw_asset_key(SOURCES[t], e.name) for t in pending for e in SOURCES[t].entities]
     tags = {**WRITER_TAGS, RELOAD_MONTHS_TAG: "false", "parkpi/sources": ",".join(sorted(pending))}
-    if "portal" in pending:
+    if any(SOURCES[token].period_field for token in pending):
         keys = PORTAL_MONTHS.get_partition_keys()
         wanted = [k for k in keys if months and min(months) <= k[:7] <= max(months)]
         # months unknown (an unreadable file) or outside the partitions: every month
@@ -197,47 +190,37 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
 
 # ----------------------------------------------------------------------------- freshness
 
-# source -> (entity, timestamp expression over the raw table, days after which data is stale)
-FRESHNESS: dict[str, tuple[str, str, int]] = {
-    "portal": ("events", "max(ThoiDiem)", 35),
-    "postal": ("shipments", 'max("Ngày chấp nhận")', 35),
-    # a monthly report covers its month: the newest is stale 2 months after that month began
-    "mailbox": ("reports", 'max("Kỳ báo cáo")', 62),
-}
-
 
 def build_freshness_check(source: Source) -> dg.AssetChecksDefinition:
-    entity, expression, days = FRESHNESS[source.token]
-    key = raw_asset_key(source, entity)
+    days = source.freshness.max_age_days
 
     @dg.asset_check(
-        asset=key,
+        asset=raw_asset_key(source, source.freshness.entity),
         name=FRESHNESS_CHECK,
         blocking=False,
-        description=f"Warning: the newest {source.token} data is at most {days} days old (PARKPI_AS_OF or today).",
+        description=f"Warning: the newest {source.token} data is at most {days} days old "
+        "(as of PARKPI_AS_OF, the landing folder's landing.toml, or today).",
     )
-    def _fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _fresh(context, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as con:
-            newest = con.execute(f"SELECT {expression} FROM {quote(source.schema)}.{quote(entity)}").fetchone()[0]
-        now = as_of()
-        if newest is None:
-            return dg.AssetCheckResult(
-                passed=False, severity=dg.AssetCheckSeverity.WARN, description=f"no {source.token} data at all"
-            )
-        newest = newest if isinstance(newest, dt.datetime) else dt.datetime.combine(newest, dt.time())
-        age = (now - newest).total_seconds() / 86400
+            outcome = check_freshness(con, source, as_of(get_settings().landing_dir))
+            record_freshness(con, context.run.run_id, outcome)
         return dg.AssetCheckResult(
-            passed=age <= days,
+            passed=outcome.passed,
             severity=dg.AssetCheckSeverity.WARN,
-            description=f"newest {source.token} data {newest:%Y-%m-%d %H:%M}, {age:,.0f} days before "
-            f"{now:%Y-%m-%d} (expected at most {days})",
-            metadata={"newest": str(newest), "age_days": round(age, 1), "max_age_days": days},
+            description=outcome.summary(),
+            metadata={
+                "newest": str(outcome.newest),
+                "as_of": f"{outcome.as_of:%Y-%m-%d}",
+                "age_days": round(outcome.age_days, 1) if outcome.age_days is not None else -1,
+                "max_age_days": days,
+            },
         )
 
     return _fresh
 
 
-freshness_checks = [build_freshness_check(SOURCES[token]) for token in FRESHNESS]
+freshness_checks = [build_freshness_check(source) for source in SOURCES.values() if source.freshness]
 
 defs = dg.Definitions(
     schedules=[monthly_full_build, daily_incremental_build],

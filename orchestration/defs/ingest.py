@@ -1,8 +1,8 @@
-"""Ingestion assets: one per source, thin wrappers around sources.loader.
+"""Ingestion assets: one per source, thin wrappers around sources.loading.
 
 The portal event log is partitioned by month (the month of each event's ``ThoiDiem``): a run
 for a range of months re-reads exactly the files that carry those months, besides any new or
-changed file (sources.loader.load_source ``periods``). Backfills run as one run per range
+changed file (sources.loading.load_source ``periods``). Backfills run as one run per range
 (``BackfillPolicy.single_run``). A run over every month is a plain load. The other sources are
 small and not partitioned.
 """
@@ -12,8 +12,9 @@ import dagster as dg
 from orchestration.defs.jobs import RELOAD_MONTHS_TAG
 from orchestration.lib import loaded_state
 from orchestration.lib.resources import WarehouseResource
-from sources.contracts import SOURCES, Source
-from sources.loader import LoadError, LoadResult, load_source, summarise_reasons
+from sources.contract import Source
+from sources.loading import LoadError, LoadResult, load_source, summarise_reasons
+from sources.registry import SOURCES
 from sources.settings import get_settings
 
 GROUP = "ingest"

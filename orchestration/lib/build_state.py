@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import duckdb
 
 from serving.snapshot import SNAPSHOT_FILE
-from sources.contracts import SOURCES
-from sources.loader import pending_changes
+from sources.loading import pending_changes
+from sources.registry import SOURCES
 from sources.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 from sources.warehouse import connect, quote
 
@@ -142,4 +142,3 @@ def plan(settings: Settings) -> Plan:
 def describe_last(plan_: Plan) -> str:
     when = f" at {plan_.last_finished_at:%Y-%m-%d %H:%M:%S}" if plan_.last_finished_at else ""
     return f"run {plan_.last_run_id}{when}" if plan_.last_run_id else "no earlier run"
-

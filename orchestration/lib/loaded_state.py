@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from sources.contracts import Source
+from sources.contract import Source
 from sources.warehouse import quote
 
 

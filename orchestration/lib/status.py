@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration.lib.summary import _table
-from sources.contracts import SOURCES
+from sources.registry import SOURCES
 from sources.settings import Settings
 from sources.warehouse import connect, quote
 
@@ -55,8 +55,11 @@ def warehouse_lines(con: duckdb.DuckDBPyConnection) -> tuple[list[str], int]:
             _table(
                 ["year", *MONTHS, "total"],
                 [
-                    [year, *(_compact(months.get(m, 0)) if m in months else "·" for m in range(1, 13)),
-                     _compact(sum(months.values()))]  # fmt: skip
+                    [
+                        year,
+                        *(_compact(months.get(m, 0)) if m in months else "·" for m in range(1, 13)),
+                        _compact(sum(months.values())),
+                    ]  # fmt: skip
                     for year, months in sorted(grid.items())
                 ],
                 left=(0,),

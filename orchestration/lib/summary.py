@@ -7,7 +7,7 @@ import sys
 
 import dagster as dg
 
-from sources.contracts import SOURCES
+from sources.registry import SOURCES
 from sources.settings import Settings
 from sources.warehouse import connect, quote
 

@@ -25,7 +25,7 @@ successor_steps as (
         agency_code as start_agency_code,
         agency_code as reached_agency_code,
         0 as chain_depth,
-        [agency_code] as chain
+        [agency_code] as chain_codes
 
     from agencies
 
@@ -35,7 +35,7 @@ successor_steps as (
         successor_steps.start_agency_code,
         agencies.successor_agency_code as reached_agency_code,
         successor_steps.chain_depth + 1 as chain_depth,
-        list_append(successor_steps.chain, agencies.successor_agency_code) as chain
+        list_append(successor_steps.chain_codes, agencies.successor_agency_code) as chain_codes
 
     from successor_steps
     inner join agencies
@@ -43,7 +43,7 @@ successor_steps as (
 
     where
         agencies.successor_agency_code is not null
-        and not list_contains(successor_steps.chain, agencies.successor_agency_code)
+        and not list_contains(successor_steps.chain_codes, agencies.successor_agency_code)
 
 ),
 
@@ -53,7 +53,7 @@ chain_ends as (
         start_agency_code as agency_code,
         arg_max(reached_agency_code, chain_depth) as current_agency_code,
         max(chain_depth) as successor_chain_depth,
-        arg_max(chain, chain_depth) as chain
+        arg_max(chain_codes, chain_depth) as chain_codes
 
     from successor_steps
 
@@ -67,7 +67,7 @@ final as (
         chain_ends.agency_code,
         chain_ends.current_agency_code,
         cast(chain_ends.successor_chain_depth as integer) as successor_chain_depth,
-        array_to_string(chain_ends.chain, ' > ') as successor_chain,
+        array_to_string(chain_ends.chain_codes, ' > ') as successor_chain,
         -- The walk only stops at a catalogued agency that still has a successor when that
         -- successor was already on the chain.
         coalesce(end_agencies.successor_agency_code is not null, false) as has_successor_cycle

@@ -20,9 +20,11 @@ referenced_codes as (
     union
     select agency_code from {{ ref('fct_mailbox_positions') }}
     union
-    select parent_agency_code from catalogued where parent_agency_code is not null
+    select parent_agency_code from catalogued
+    where parent_agency_code is not null
     union
-    select successor_agency_code from catalogued where successor_agency_code is not null
+    select successor_agency_code from catalogued
+    where successor_agency_code is not null
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 indicators as (
 
-    select *
+    select indicators.*
     from (
         values
         {%- for indicator in kpi_indicators() %}

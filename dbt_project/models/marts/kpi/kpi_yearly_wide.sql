@@ -18,11 +18,7 @@ final as (
         year,
         scope,
         scope_code,
-        {%- for code in kpi_indicator_codes() %}
-        max(value) filter (where indicator = '{{ code }}') as {{ code }},
-        max(prior_value) filter (where indicator = '{{ code }}') as {{ code }}_prior
-        {{- "," if not loop.last }}
-        {%- endfor %}
+        {{ kpi_wide_columns() }}
 
     from kpi_yearly
 
@@ -31,4 +27,4 @@ final as (
 )
 
 select * from final
-order by year, scope desc, scope_code
+order by year asc, scope desc, scope_code asc

@@ -16,10 +16,10 @@ renamed as (
         cast("HieuLucTu" as date) as valid_from,
         cast("HieuLucDen" as date) as valid_to,
         cast("MaDonViKeThua" as varchar) as successor_agency_code,
-        cast("_source_file" as varchar) as source_file,
-        cast("_source_line" as bigint) as source_line,
-        cast("_load_id" as bigint) as load_id,
-        cast("_loaded_at" as timestamp) as loaded_at
+        cast(_source_file as varchar) as source_file,
+        cast(_source_line as bigint) as source_line,
+        cast(_load_id as bigint) as load_id,
+        cast(_loaded_at as timestamp) as loaded_at
 
     from source
 

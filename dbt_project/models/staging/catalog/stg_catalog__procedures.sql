@@ -18,10 +18,10 @@ renamed as (
         cast("CoPhiLePhi" as integer) as fee_code,
         cast("HieuLucTu" as date) as valid_from,
         cast("HieuLucDen" as date) as valid_to,
-        cast("_source_file" as varchar) as source_file,
-        cast("_source_line" as bigint) as source_line,
-        cast("_load_id" as bigint) as load_id,
-        cast("_loaded_at" as timestamp) as loaded_at
+        cast(_source_file as varchar) as source_file,
+        cast(_source_line as bigint) as source_line,
+        cast(_load_id as bigint) as load_id,
+        cast(_loaded_at as timestamp) as loaded_at
 
     from source
 

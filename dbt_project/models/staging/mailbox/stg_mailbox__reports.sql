@@ -16,10 +16,10 @@ renamed as (
         cast("Số hộp thư đang sử dụng" as bigint) as mailboxes_active,
         cast("Cấp mới trong kỳ" as bigint) as mailboxes_new,
         cast("Thu hồi trong kỳ" as bigint) as mailboxes_revoked,
-        cast("_source_file" as varchar) as source_file,
-        cast("_source_line" as bigint) as source_line,
-        cast("_load_id" as bigint) as load_id,
-        cast("_loaded_at" as timestamp) as loaded_at
+        cast(_source_file as varchar) as source_file,
+        cast(_source_line as bigint) as source_line,
+        cast(_load_id as bigint) as load_id,
+        cast(_loaded_at as timestamp) as loaded_at
 
     from source
 

@@ -7,7 +7,7 @@ with
 inserted as (
 
     select
-        "_load_id",
+        _load_id,
         "MaHoSo"
 
     from {{ source('portal', 'events') }}
@@ -17,7 +17,7 @@ inserted as (
 deleted as (
 
     select
-        "_load_id",
+        _load_id,
         "MaHoSo"
 
     from {{ source('portal', 'dossier_changes') }}
@@ -27,7 +27,7 @@ deleted as (
 renamed as (
 
     select
-        cast("_load_id" as bigint) as load_id,
+        cast(_load_id as bigint) as load_id,
         cast("MaHoSo" as varchar) as dossier_code
 
     from inserted
@@ -35,7 +35,7 @@ renamed as (
     union all
 
     select
-        cast("_load_id" as bigint) as load_id,
+        cast(_load_id as bigint) as load_id,
         cast("MaHoSo" as varchar) as dossier_code
 
     from deleted

@@ -17,10 +17,10 @@ renamed as (
         cast("Ngày phát" as timestamp) as delivered_at,
         cast("Trạng thái" as varchar) as status_label,
         cast("Cước (VNĐ)" as bigint) as postage_vnd,
-        cast("_source_file" as varchar) as source_file,
-        cast("_source_line" as bigint) as source_line,
-        cast("_load_id" as bigint) as load_id,
-        cast("_loaded_at" as timestamp) as loaded_at
+        cast(_source_file as varchar) as source_file,
+        cast(_source_line as bigint) as source_line,
+        cast(_load_id as bigint) as load_id,
+        cast(_loaded_at as timestamp) as loaded_at
 
     from source
 

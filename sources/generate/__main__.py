@@ -1,0 +1,3 @@
+from sources.generate.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""``portal/`` — the service portal's dossier event log: one record per status change of a
+dossier (hồ sơ), as JSON Lines or CSV, optionally gzipped. Partitioned by the month of
+``ThoiDiem``. docs/landing-files.md describes the format for data owners."""
+
+from __future__ import annotations
+
+from sources.contract import (
+    DUE_HORIZON,
+    EARLIEST_EVENT,
+    NOW,
+    ChangeLog,
+    Entity,
+    Field,
+    Freshness,
+    RawRule,
+    Source,
+    between,
+    matches,
+)
+
+# The contract's example `000.20.33.H33-170312-00042`: agency code, yymmdd, sequence number.
+DOSSIER_CODE_REGEX = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,6}$"
+
+EVENTS = Entity(
+    name="events",
+    formats=(".jsonl", ".jsonl.gz", ".csv", ".csv.gz"),
+    marker="MaHoSo",
+    fields=(
+        Field("MaHoSo", required=True),
+        Field("MaTTHC", required=True),
+        Field("MaDonVi", required=True),
+        Field("KenhThucHien", "int", required=True, allowed=(1, 2, 3)),
+        Field("MucDo", "int", allowed=(2, 3, 4)),
+        Field("TrangThaiHoSo", "int", required=True, allowed=tuple(range(1, 11))),
+        Field("ThoiDiem", "ts_compact", required=True),
+        Field("NgayHenTra", "ts_compact"),
+        Field("HinhThucTra", "int", allowed=(0, 1, 2)),
+        Field("DuocThanhToanTrucTuyen", "int", allowed=(0, 1, 2)),
+        Field("LoaiDoiTuong", "int", allowed=(1, 2, 3, 4)),
+    ),
+)
+
+PORTAL = Source(
+    token="portal",
+    description="service-portal dossier event log",
+    entities=(EVENTS,),
+    period_field="ThoiDiem",
+    freshness=Freshness("events", "ThoiDiem", max_age_days=35),
+    # fct_dossiers recomputes only the dossiers a load touched, also those that lost events
+    change_log=ChangeLog(table="dossier_changes", entity="events", key="MaHoSo"),
+    raw_rules=(
+        RawRule(
+            name="dossier_code_pattern",
+            rule=f"MaHoSo looks like a dossier code ({DOSSIER_CODE_REGEX})",
+            entity="events",
+            expectations=(matches("MaHoSo", DOSSIER_CODE_REGEX),),
+        ),
+        RawRule(
+            name="dates_plausible",
+            rule=f"ThoiDiem between {EARLIEST_EVENT:%Y-%m-%d} and now; NgayHenTra at most a year ahead",
+            entity="events",
+            expectations=(between("ThoiDiem", EARLIEST_EVENT, NOW), between("NgayHenTra", EARLIEST_EVENT, DUE_HORIZON)),
+        ),
+    ),
+)
