@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 # (code, name_vi, name_en, unit, better, group)
 INDICATORS = (
@@ -113,11 +112,11 @@ def _change(code: str, value: float | None, prior: float | None) -> tuple:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
-    """All rows at once (executemany runs one statement per row)."""
-    if rows:
-        columns = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
-        frame = pd.DataFrame(rows, columns=columns, dtype=object)  # noqa: F841 (read by the query)
-        con.execute(f"INSERT INTO {table} SELECT * FROM frame")
+    """Rows a few hundred at a time (executemany runs one statement per row)."""
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        values = ", ".join("(" + ", ".join("?" for _ in chunk[0]) + ")" for _ in chunk)
+        con.execute(f"INSERT INTO {table} VALUES {values}", [value for row in chunk for value in row])
 
 
 def build_snapshot(
