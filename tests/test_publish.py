@@ -185,6 +185,56 @@ def test_report_renders_in_chromium(published, tmp_path: Path) -> None:
     screenshot(page, tmp_path / f"report-sample-{year}.png", tmp_path / "chromium")
 
 
+def test_mid_year_report_of_the_sample(published, tmp_path: Path) -> None:
+    """The sample's snapshot as of 20 October 2020: the first nine months of 2020 against
+    January-September 2019, from kpi_periodic; the page in Chromium, nothing clipped, a screenshot."""
+    import datetime as dt
+
+    from serving.report import build_report
+
+    _, _, publish_dir = published
+    snapshot = publish_dir / SNAPSHOT_FILE
+    result = build_report(snapshot, tmp_path / "report", as_of=dt.date(2020, 10, 20))
+    assert result.html.name == "bao-cao-report-2020-ytd-9.html"
+    page = result.html.read_text(encoding="utf-8")
+    assert "Báo cáo kết quả cải cách hành chính 9 tháng đầu năm 2020" in page
+    assert "Administrative reform results for the first nine months of 2020" in page
+    assert "compared with January\u2009–\u2009September 2019" in page
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        figures = {
+            indicator: (value, prior)
+            for indicator, value, prior in con.execute(
+                """SELECT indicator, value, prior_value FROM kpi_periodic WHERE scope = 'province'
+                     AND period_type = 'ytd' AND year = 2020 AND period = 9"""
+            ).fetchall()
+        }
+        months = con.execute(
+            """SELECT year, period, value FROM kpi_periodic WHERE scope = 'province' AND period_type = 'month'
+                 AND indicator = 'dossiers_received' AND year IN (2019, 2020) AND period <= 9 ORDER BY period, year"""
+        ).fetchall()
+    for indicator in ("dossiers_received", "online_submission_rate", "on_time_rate", "mailboxes_issued"):
+        value, prior = figures[indicator]
+        unit = "count" if indicator in ("dossiers_received", "mailboxes_issued") else "ratio"
+        row = re.search(rf'<tr data-indicator="{indicator}">(.*?)</tr>', page, re.S).group(1)
+        assert f'<td class="num value">{VI.number(value, unit)}</td>' in row, indicator
+        assert f'<td class="num prior">{VI.number(prior, unit)}</td>' in row, indicator
+    chart = re.search(r'<div class="panel" data-indicator="dossiers_received".*?</svg>', page.split("chart monthly")[1],
+                      re.S).group(0)  # fmt: skip
+    drawn = re.findall(r'data-year="(\d+)" data-month="(\d+)" data-value="([^"]+)"', chart)
+    assert [(int(y), int(m), float(v)) for y, m, v in drawn] == [(y, m, v) for y, m, v in months]
+    assert len(drawn) == 18
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (`make test` installs it on Debian as root)")
+    from tests.test_report import LAYOUT_PROBE, chromium, screenshot
+
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.replace("</body>", LAYOUT_PROBE + "</body>"), "utf-8")
+    dom = chromium(["--window-size=1280,1000", "--dump-dom", probed.as_uri()], tmp_path / "chromium").stdout
+    layout = json.loads(re.search(r'data-layout="([^"]*)"', dom).group(1).replace("&quot;", '"'))
+    assert layout["problems"] == [], layout
+    screenshot(result.html, tmp_path / "report-sample-2020-ytd-9.png", tmp_path / "chromium")
+
+
 def test_report_workbook_has_the_same_tables(published) -> None:
     from openpyxl import load_workbook
 
