@@ -55,6 +55,18 @@ def value_format(unit: str) -> str:
     return VALUE_FORMATS.get(unit, VALUE_FORMATS["days"])
 
 
+def target_format(better: str, unit: str) -> str:
+    """A target's format says which side meets it, as the page does: "≥ 92.5%", "≤ 10.0"."""
+    return f'"{"≤" if better == "lower" else "≥"} "{value_format(unit)}'
+
+
+def _by_group(data: ReportData) -> list[Indicator]:
+    """Indicators in the page's order: by group, then display order."""
+    return [i for group in GROUPS for i in data.indicators if i.group == group] + [
+        i for i in data.indicators if i.group not in GROUPS
+    ]
+
+
 def change_cell(change: float | None, unit: str) -> float | None:
     """What a change cell holds: points for a ratio (0.1158 -> 11.58), the change otherwise."""
     if change is None:
@@ -134,7 +146,7 @@ def _headline(book: Workbook, data: ReportData, province: str) -> None:
     if has_targets:
         header += [f"Kế hoạch năm {period.year} / {period.year} target", "Đạt kế hoạch / Target met"]
     header_row = _header(sheet, header)
-    for indicator in data.indicators:
+    for indicator in _by_group(data):
         figure = data.figure(indicator.code)
         check = data.province_targets.get(indicator.code)
         row = [
@@ -160,7 +172,7 @@ def _headline(book: Workbook, data: ReportData, province: str) -> None:
         if figure.trend in FILLS:
             sheet[f"J{number}"].fill = FILLS[figure.trend]
         if has_targets and check:
-            sheet[f"K{number}"].number_format = value_format(indicator.unit)
+            sheet[f"K{number}"].number_format = target_format(check.better, indicator.unit)
             if check.met is not None:
                 sheet[f"L{number}"].fill = GOOD if check.met else BAD
     narrative_vi, narrative_en = narrative(data, province)
@@ -194,7 +206,7 @@ def _history(book: Workbook, data: ReportData) -> None:
     years = sorted({year for points in data.history.values() for year, _ in points})
     header_row = _header(sheet, ["Chỉ tiêu", "Indicator", "Mã / Code", *years])
     built = []
-    for indicator in data.indicators:
+    for indicator in _by_group(data):
         values = dict(data.history.get(indicator.code, []))
         sheet.append([indicator.name_vi, indicator.name_en, indicator.code, *(values.get(y) for y in years)])
         row = sheet.max_row
@@ -286,7 +298,7 @@ def _agencies(book: Workbook, data: ReportData) -> None:
             if indicator.code in data.agency_target_columns:
                 check = agency.targets.get(indicator.code)
                 row.append(check.target if check else None)
-                formats[len(row)] = value_format(indicator.unit)
+                formats[len(row)] = target_format(check.better if check else "", indicator.unit)
                 row.append(_met_text(check))
                 if check is not None and check.met is not None:
                     fills[len(row)] = GOOD if check.met else BAD

@@ -390,6 +390,13 @@ def test_workbook_shows_what_the_page_shows(mid_year, snapshot: Path) -> None:
     assert rows["dossiers_received"][5].number_format == "#,##0"
     assert rows["dossiers_received"][7].number_format.startswith("+#,##0")
     assert rows["on_time_rate"][11].value.startswith("Đạt") and rows["dossiers_received"][11].value.startswith("78")
+    assert rows["on_time_rate"][10].value == 0.9 and rows["on_time_rate"][10].number_format == '"≥ "0.0%'
+    assert rows["avg_processing_days"][10].number_format == '"≤ "#,##0.0'
+    # the same rows in the same order as the page
+    page = result.html.read_text(encoding="utf-8")
+    page_order = re.findall(r'<tr data-indicator="([^"]+)">', page.split('<table class="headline">')[1])
+    sheet_order = [row[3].value for row in sheet.iter_rows() if row[3].value in set(page_order)]
+    assert sheet_order == page_order
     header_row = next(row[0].row for row in sheet.iter_rows() if row[0].value == "Nhóm / Group")
     assert sheet.freeze_panes == f"A{header_row + 1}"
     for name in ("Qua các năm - Over the years", "Theo tháng - By month", "Cơ quan - Agencies"):
