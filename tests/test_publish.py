@@ -185,6 +185,30 @@ def test_report_renders_in_chromium(published, tmp_path: Path) -> None:
     screenshot(page, tmp_path / f"report-sample-{year}.png", tmp_path / "chromium")
 
 
+def test_annual_report_marks_targets_as_kpi_targets_does(published) -> None:
+    """Through December the report's met / not met is kpi_targets.target_met, for the province
+    and for every agency with a target."""
+    _, _, publish_dir = published
+    page = (publish_dir / "report" / "index.html").read_text(encoding="utf-8")
+    with duckdb.connect(str(publish_dir / SNAPSHOT_FILE), read_only=True) as con:
+        year = con.execute("SELECT max(year) FROM kpi_yearly").fetchone()[0]
+        targets = con.execute(
+            "SELECT scope_code, indicator, target_met FROM kpi_targets WHERE year = ? AND value IS NOT NULL", [year]
+        ).fetchall()
+    assert f"năm {year}" in page and any(code == "ALL" for code, _, _ in targets)
+    assert any(code != "ALL" for code, _, _ in targets)
+    agencies = re.search(r'<table class="agencies".*?</table>', page, re.S).group(0)
+    for scope_code, indicator, met in targets:
+        expected = f'data-met="{"yes" if met else "no"}"'
+        if scope_code == "ALL":
+            row = re.search(rf'<tr data-indicator="{indicator}">(.*?)</tr>', page, re.S).group(1)
+            assert expected in row, (scope_code, indicator)
+        else:
+            row = re.search(rf'<tr data-agency="{re.escape(scope_code)}"[^>]*>(.*?)</tr>', agencies, re.S).group(1)
+            cell = re.search(rf'<td [^>]*data-target-of="{indicator}"[^>]*>', row).group(0)
+            assert expected in cell, (scope_code, indicator)
+
+
 def test_mid_year_report_of_the_sample(published, tmp_path: Path) -> None:
     """The sample's snapshot as of 20 October 2020: the first nine months of 2020 against
     January-September 2019, from kpi_periodic; the page in Chromium, nothing clipped, a screenshot."""
