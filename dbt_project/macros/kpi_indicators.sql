@@ -1,13 +1,8 @@
 {#-
-<<<<<<< HEAD
     The 19 indicators of docs/indicators.md, in the contract's order, as listed once in
     dbt_project.yml (`vars: kpi_indicators`, where the Python loader reads them too): a list
     of mappings with code, group, unit, better, name_vi, name_en, definition.
     dim_indicators renders this list; the KPI models use it to (un)pivot.
-=======
-    The 19 indicators of docs/indicators.md, in that page's order: the one place that
-    lists them. dim_indicators renders this list; the KPI models use it to (un)pivot.
->>>>>>> docs
 
     group   = the source whose data decides which periods have a row ("Which years appear")
     better  = higher | lower | none (volumes, "–" in the contract)
@@ -17,11 +12,11 @@
 {% endmacro %}
 
 
-{#- Codes of the indicators of one group (portal, postal, mailbox, catalog). -#}
-{% macro kpi_indicator_codes(group=none) %}
+{#- Codes of the indicators of one group (portal, postal, mailbox, catalog) and/or unit. -#}
+{% macro kpi_indicator_codes(group=none, unit=none) %}
     {%- set codes = [] -%}
     {%- for indicator in kpi_indicators() -%}
-        {%- if group is none or indicator.group == group -%}
+        {%- if (group is none or indicator.group == group) and (unit is none or indicator.unit == unit) -%}
             {%- do codes.append(indicator.code) -%}
         {%- endif -%}
     {%- endfor -%}
