@@ -32,11 +32,9 @@ TABLES = {
     "kpi.kpi_targets": (TARGETS_KEY, ("target", "value", "gap", "target_met")),
 }
 
-# Disagreements reported to the lead and not settled yet: the rows they touch are compared
-# in their own test below, which is expected to fail (strict: it says so once they agree).
-# A successor cycle (EDGE.Y1 -> EDGE.Y2 -> EDGE.Y1): kpi-decisions 16 says resolution "stops
-# at the first repeated code", which the oracle reads as Y1 -> Y1 (and Y2 -> Y2); dbt reports
-# Y1's dossiers under Y2 (and would report Y2's under Y1).
+# A successor cycle (EDGE.Y1 -> EDGE.Y2 -> EDGE.Y1), once a disagreement (kpi-decisions 26):
+# resolution "stops at the first repeated code", Y1 -> Y1 and Y2 -> Y2 in the oracle and, since
+# periods-dbt, in dbt. Its rows are still compared in a test of their own.
 CYCLE_CODES = {edge_cases.Y1, edge_cases.Y2}
 
 
@@ -112,7 +110,6 @@ def test_published_table_equals_the_oracle(built: Built, table: str) -> None:
     assert_same(built, table)
 
 
-@pytest.mark.xfail(strict=True, reason="successor cycle: dbt and the oracle resolve EDGE.Y1 differently (reported)")
 @pytest.mark.parametrize("table", ["kpi.kpi_yearly", "kpi.kpi_periodic"])
 def test_successor_cycle(unseen_built: Built, table: str) -> None:
     assert_same(unseen_built, table, cycle=True)
