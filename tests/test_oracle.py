@@ -32,11 +32,6 @@ TABLES = {
     "kpi.kpi_targets": (TARGETS_KEY, ("target", "value", "gap", "target_met")),
 }
 
-# A successor cycle (EDGE.Y1 -> EDGE.Y2 -> EDGE.Y1), once a disagreement (kpi-decisions 26):
-# resolution "stops at the first repeated code", Y1 -> Y1 and Y2 -> Y2 in the oracle and, since
-# periods-dbt, in dbt. Its rows are still compared in a test of their own.
-CYCLE_CODES = {edge_cases.Y1, edge_cases.Y2}
-
 
 class Built:
     """A built warehouse, its landing folder, its raw rows and the oracle's tables."""
@@ -88,17 +83,15 @@ def built(request: pytest.FixtureRequest) -> Built:
     return request.getfixturevalue(f"{request.param}_built")
 
 
-def assert_same(built: Built, table: str, *, cycle: bool = False) -> None:
-    """The oracle's rows of `table` equal the published ones (only the rows of the successor
-    cycle with `cycle`, all others without)."""
+def assert_same(built: Built, table: str) -> None:
+    """The oracle's rows of `table` equal the published ones."""
     published = built.published(table)
     key, columns = TABLES[table]
     keys = [tuple(row[k] for k in key) for row in published]
     assert len(keys) == len(set(keys)), f"{table} repeats a key"
     mine = built.mine(table)
     assert mine or not published, "the oracle found no rows"
-    pick = lambda rows: [r for r in rows if (r["scope_code"] in CYCLE_CODES) == cycle]  # noqa: E731
-    problems = differences(pick(mine), pick(published), key, columns)
+    problems = differences(mine, published, key, columns)
     assert not problems, f"{table}: {len(problems)} differences:\n" + "\n".join(problems)
 
 
@@ -108,11 +101,6 @@ def test_published_table_equals_the_oracle(built: Built, table: str) -> None:
         built.published(table)  # skips while the table is missing
         pytest.fail("kpi.kpi_targets exists but raw_catalog.targets does not")
     assert_same(built, table)
-
-
-@pytest.mark.parametrize("table", ["kpi.kpi_yearly", "kpi.kpi_periodic"])
-def test_successor_cycle(unseen_built: Built, table: str) -> None:
-    assert_same(unseen_built, table, cycle=True)
 
 
 def test_targets_file_read_like_the_contract(built: Built) -> None:
