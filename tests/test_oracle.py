@@ -1,9 +1,11 @@
 """The published KPI tables against the independent oracle (tests/oracle/), row for row.
 
-Two warehouses, built once per session, side by side (loader + `dbt run`, tests/oracle/build.py):
-- `sample`: the bundled sample landing folder;
+Two warehouses, each built once per session:
+- `sample`: the bundled sample, the session's shared `parkpi run` (tests/conftest.py);
 - `unseen`: the 2019–2020 files of a landing folder generated with another seed and scale,
-  with the hand-written edge cases (tests/oracle/edge_cases.py, 2023–2024, `EDGE.*` codes) written on top.
+  with the hand-written edge cases (tests/oracle/edge_cases.py, 2023–2024, `EDGE.*` codes)
+  written on top; loader + `dbt run` in a process of its own (tests/oracle/build.py), started
+  before the sample's build so that the two run side by side.
 
 Same keys on both sides, counts exact, other doubles within 1e-9 relative. A failure lists
 the differing rows with both values.
@@ -16,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sources.settings import SAMPLE_LANDING_DIR
+from tests.builds import Build
 from tests.oracle import edge_cases
-from tests.oracle.build import Build, start_build
+from tests.oracle.build import BuildProcess, start_build
 from tests.oracle.compare import differences, fetch_table
 from tests.oracle.raw import Raw, read_raw, table_exists
 from tests.oracle.tables import PERIODIC_KEY, TARGETS_KEY, YEARLY_KEY, Tables
@@ -58,28 +60,23 @@ class Built:
 
 
 @pytest.fixture(scope="session")
-def oracle_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
-    """Both warehouses, started together the first time either is asked for."""
-    root = tmp_path_factory.mktemp("oracle")
-    unseen = root / "unseen"
-    return {
-        "sample": start_build(SAMPLE_LANDING_DIR, root / "sample"),
-        "unseen": start_build(
-            unseen / "landing", unseen, generated=(UNSEEN_SEED, UNSEEN_SCALE, UNSEEN_FROM_YEAR), edge_cases=True
-        ),
-    }
+def unseen_build(tmp_path_factory: pytest.TempPathFactory) -> BuildProcess:
+    """The unseen warehouse's build, started (not waited for)."""
+    root = tmp_path_factory.mktemp("oracle_unseen")
+    generated = (UNSEEN_SEED, UNSEEN_SCALE, UNSEEN_FROM_YEAR)
+    return start_build(root / "landing", root, generated=generated, edge_cases=True)
 
 
 @pytest.fixture(scope="session")
-def sample_built(oracle_builds: dict[str, Build]) -> Built:
-    build = oracle_builds["sample"]
-    return Built(build.landing, build.wait())
+def sample_built(unseen_build: BuildProcess, sample_build: Build) -> Built:
+    """The session's shared sample build (tests/conftest.py); the unseen build, asked for
+    first, runs beside it."""
+    return Built(sample_build.landing, sample_build.warehouse)
 
 
 @pytest.fixture(scope="session")
-def unseen_built(oracle_builds: dict[str, Build]) -> Built:
-    build = oracle_builds["unseen"]
-    return Built(build.landing, build.wait())
+def unseen_built(unseen_build: BuildProcess) -> Built:
+    return Built(unseen_build.landing, unseen_build.wait())
 
 
 @pytest.fixture(params=["sample", "unseen"])

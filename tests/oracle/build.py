@@ -2,9 +2,9 @@
 loader for every source, then `dbt run` (the models only; the dbt tests and the GX checks
 have their own test modules).
 
-Each build runs in its own process (`python -m tests.oracle.build`), so that the tests can
-build their two warehouses side by side and dbt-duckdb's connection, which stays open in
-the process that ran dbt, never locks a file the tests read. The loader is called in one
+Each build runs in its own process (`python -m tests.oracle.build`), so that it runs beside
+the session's other builds and dbt-duckdb's connection, which stays open in the process that
+ran dbt, never locks a file the tests read. The loader is called in one
 place (`load_and_transform`): a move of the loader is a one-line change here.
 """
 
@@ -74,7 +74,7 @@ def generate(landing: Path, seed: int, scale: float, from_year: int | None = Non
 
 
 @dataclass
-class Build:
+class BuildProcess:
     """A build running in its own process."""
 
     landing: Path
@@ -94,7 +94,7 @@ class Build:
 
 def start_build(
     landing: Path, workdir: Path, *, generated: tuple[int, float, int] | None = None, edge_cases: bool = False
-) -> Build:
+) -> BuildProcess:
     """Start building a warehouse from `landing`; with `generated` (seed, scale, first year)
     the landing folder is first generated, with `edge_cases` the hand-written edge cases are
     written on top."""
@@ -104,7 +104,7 @@ def start_build(
     if edge_cases:
         command.append("--edge-cases")
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return Build(landing, workdir, process)
+    return BuildProcess(landing, workdir, process)
 
 
 def main(argv: list[str] | None = None) -> None:
