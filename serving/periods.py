@@ -1,4 +1,4 @@
-"""Reporting periods: a month, a quarter or the year to date (contracts/kpis.md, "Periods").
+"""Reporting periods: a month, a quarter or the year to date (docs/indicators.md, "Periods").
 
 Pure functions, no database: ``parse_period`` reads what a person types (``parkpi report
 --period``), ``default_period`` picks the period a report made on a given day covers. A whole
