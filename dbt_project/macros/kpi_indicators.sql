@@ -4,7 +4,7 @@
     of mappings with code, group, unit, better, name_vi, name_en, definition.
     dim_indicators renders this list; the KPI models use it to (un)pivot.
 
-    group   = the source whose data decides which periods have a row ("Which years have a figure")
+    group   = the source whose data decides which periods have a row
     better  = higher | lower | none (volumes, "–" in the contract)
 -#}
 {% macro kpi_indicators() %}
