@@ -81,7 +81,7 @@ def import_and_compare(duck_warehouse: Path, spark_copy: Path) -> dict:
         schema, name = table.split(".")
         columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
         # doubles to 1e-9: rounded to 9 decimals on both sides (values here are below 1e6)
-        types = dict(con.execute(f"SELECT column_name, data_type FROM (DESCRIBE {table})").fetchall())
+        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())
         shown = ", ".join(f"round({c}, 9)" if types[c] == "DOUBLE" else c for c in columns)
         only_spark = con.execute(
             f"SELECT count(*) FROM (SELECT {shown} FROM {table} EXCEPT ALL SELECT {shown} FROM duck.{schema}.{name})"

@@ -124,7 +124,14 @@ def import_tables(con: duckdb.DuckDBPyConnection, settings: Settings, tables: It
             target = f"{quote(table.schema)}.{quote(table.name)}"
             files = str(folder / "*.parquet").replace("'", "''")
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(table.schema)}")
-            con.execute(f"DROP VIEW IF EXISTS {target}")
+            # a view of that name (a DuckDB build's, of a model that is a table here) goes first;
+            # a table is replaced below
+            existing = con.execute(
+                "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                [table.schema, table.name],
+            ).fetchone()
+            if existing and existing[0] == "VIEW":
+                con.execute(f"DROP VIEW {target}")
             con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_parquet('{files}')")
             rows[f"{table.schema}.{table.name}"] = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
         con.execute("COMMIT")
