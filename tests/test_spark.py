@@ -29,7 +29,7 @@ TOLERANCE = 1e-9
 
 # The Spark build below takes a JVM's start and ~60 dbt nodes on Spark: minutes on a busy
 # two-core machine, beyond the suite's default timeout (pyproject.toml).
-pytestmark = pytest.mark.timeout(1800)
+pytestmark = pytest.mark.timeout(3600)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def spark_build(tmp_path_factory: pytest.TempPathFactory, sample_build: Build) -
         env=env,
         capture_output=True,
         text=True,
-        timeout=1700,
+        timeout=3500,
     )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
     return Build(copy.root, run)
