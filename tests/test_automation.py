@@ -20,8 +20,8 @@ from sources.loading import load_source
 from sources.portal import PORTAL
 from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
 from sources.warehouse import connect, writer_lock
+from tests.builds import parkpi_env
 from tests.conftest import PORTAL_HEADER, event, write_csv, write_jsonl
-from tests.test_pipeline import parkpi_env
 
 
 @pytest.fixture(scope="module")
