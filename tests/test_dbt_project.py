@@ -495,4 +495,4 @@ def test_column_rules_pass_on_the_built_warehouse(built_warehouse: Path) -> None
     manifest_dir = built_warehouse.parent / "target"
     results = json.loads((manifest_dir / "run_results.json").read_text())["results"]
     rules = {r["unique_id"].split(".")[2]: r["status"] for r in results if "__column_rules" in r["unique_id"]}
-    assert len(rules) == 24 and set(rules.values()) == {"pass"}, rules
+    assert len(rules) == 30 and set(rules.values()) == {"pass"}, rules
