@@ -103,10 +103,7 @@ final as (
         end as overdue_from_month,
         case
             when closed_month > first_overdue_month then closed_month
-        end as overdue_until_month,
-        received_at,
-        finished_at,
-        due_at
+        end as overdue_until_month
 
     from overdue_spans
 

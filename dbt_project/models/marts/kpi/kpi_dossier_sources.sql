@@ -20,6 +20,10 @@
     dossier is recomputed.
 -#}
 
+-- Built after fct_dossiers, not beside it: both de-duplicate every portal event on a full
+-- build, and two such sorts at once share dbt's memory limit and spill.
+-- depends_on: {{ ref('fct_dossiers') }}
+
 {%- set processed_load_id = none -%}
 {%- if execute and is_incremental() -%}
 {%- set watermark_query = 'select max(_max_load_id) from ' ~ this -%}
