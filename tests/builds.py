@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sources.settings import PROJECT_ROOT
+from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
 from sources.warehouse import connect
 
 
@@ -84,6 +84,30 @@ class Build:
         the copy's next run is a full one (build_state records the folder)."""
         shutil.copytree(self.root, root, symlinks=True, dirs_exist_ok=True)
         return Build(root, self.run)
+
+
+# A small landing folder cut from the sample (the catalogue and one month of each source): for
+# tests whose point is not the data (locks, swaps, failures), so that their runs are quick.
+TINY_FILES = (
+    "catalog",
+    "portal/2020/12/export_01.jsonl.gz",
+    "postal/2020/Q4/bccp_2020_12.csv",
+    "mailbox/2020/11/bao_cao_2020_11.csv",
+    "landing.toml",
+)
+
+
+def tiny_landing(root: Path) -> Path:
+    """A copy of TINY_FILES of the sample under ``root/landing``."""
+    landing = root / "landing"
+    for name in TINY_FILES:
+        source, target = SAMPLE_LANDING_DIR / name, landing / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    return landing
 
 
 def build(root: Path, landing: Path, *args: str) -> Build:

@@ -16,7 +16,7 @@ from sources.portal import PORTAL
 from sources.postal import POSTAL
 from sources.settings import SAMPLE_LANDING_DIR
 from sources.warehouse import connect
-from tests.builds import Build, build
+from tests.builds import Build, build, tiny_landing
 
 
 def header(source) -> list[str]:
@@ -101,6 +101,14 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     Read-only for the tests that share it: a test that changes a build takes a copy
     (``sample_build.copy(tmp_path / "build")``)."""
     return build(tmp_path_factory.mktemp("sample_build"), SAMPLE_LANDING_DIR)
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """`parkpi run` on a month of the sample (tests/builds.py TINY_FILES), once per session, for
+    tests about locks, swaps and failures rather than figures. Copy it to change it."""
+    root = tmp_path_factory.mktemp("tiny_build")
+    return build(root, tiny_landing(tmp_path_factory.mktemp("tiny_landing")))
 
 
 @pytest.fixture
