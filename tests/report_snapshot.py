@@ -1,6 +1,6 @@
 """A small published snapshot made by hand for the report tests: the tables the report reads
 (``dim_indicators``, ``dim_agencies``, ``kpi_yearly``, ``kpi_periodic``, ``kpi_targets``,
-``_snapshot``) with the columns of contracts/kpis.md, from monthly figures per agency that the
+``_snapshot``) with the columns of docs/indicators.md, from monthly figures per agency that the
 test chooses.
 
 The figures are made consistent the way the contract makes them: a period's count is the sum of
