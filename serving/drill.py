@@ -50,10 +50,11 @@ class Movers:
 
 
 def what_moved(
-    con: duckdb.DuckDBPyConnection, period: Period, indicators: list[str], per_side: int = 3
+    con: duckdb.DuckDBPyConnection, period: Period, indicators: list[str], per_side: int = 3, smallest: float = 0.0
 ) -> dict[str, Movers]:
     """Movers of each of ``indicators`` for ``period`` that has a change (a province value and
-    a prior value); the others are left out."""
+    a prior value); the others are left out. Contributions smaller than ``smallest`` in size
+    (what would print as 0) are not shown as movers."""
     if not indicators:
         return {}
     rows = con.execute(
@@ -74,8 +75,11 @@ def what_moved(
         movers[indicator] = Movers(
             indicator,
             contributions[0][4],
-            [c for c in items if c.contribution > 0][:per_side],
-            sorted((c for c in items if c.contribution < 0), key=lambda c: (c.contribution, c.agency_code))[:per_side],
+            [c for c in items if c.contribution > 0 and c.contribution >= smallest][:per_side],
+            sorted(
+                (c for c in items if c.contribution < 0 and -c.contribution >= smallest),
+                key=lambda c: (c.contribution, c.agency_code),
+            )[:per_side],
             len(items),
         )
     return movers
@@ -91,17 +95,26 @@ class OverdueDossier:
     days_overdue: int  # whole days from the due time to the end of the period
 
 
-def overdue_dossiers(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, list[OverdueDossier]]:
-    """Per agency (today's structure), the dossiers overdue and open at the last second of
-    ``period``, most overdue first: the rows of ``overdue_open_at_year_end`` (kpi-decisions 6).
-    The procedure's name is that of its catalogue row in force on the period's last day (the
-    latest row starting by then when several are)."""
+@dataclass(frozen=True)
+class AgencyOverdue:
+    agency_code: str
+    agency_name: str
+    dossiers: list[OverdueDossier]  # most overdue first
+
+
+def overdue_dossiers(con: duckdb.DuckDBPyConnection, period: Period) -> list[AgencyOverdue]:
+    """Per agency (today's structure) with any, the dossiers overdue and open at the last second
+    of ``period``: the rows of ``overdue_open_at_year_end`` (kpi-decisions 6), most overdue first;
+    the agencies with the most first. The procedure's name is that of its catalogue row in force
+    on the period's last day (the latest starting by then when several are)."""
     last_month = period.end.replace(day=1)
     rows = con.execute(
-        """SELECT d.current_agency_code, d.dossier_code, d.procedure_code, p.procedure_name, f.received_at, f.due_at,
+        """SELECT d.current_agency_code, coalesce(a.agency_name, d.current_agency_code), d.dossier_code,
+                  d.procedure_code, p.procedure_name, f.received_at, f.due_at,
                   CAST(floor(date_diff('second', f.due_at, CAST(? AS TIMESTAMP) + INTERVAL 1 DAY) / 86400) AS BIGINT)
            FROM main.kpi_dossier_flags AS d
            JOIN main.fct_dossiers AS f ON f.dossier_code = d.dossier_code
+           LEFT JOIN main.dim_agencies AS a ON a.agency_code = d.current_agency_code
            LEFT JOIN main.dim_procedures AS p
              ON p.procedure_code = d.procedure_code AND p.valid_from <= ? AND (p.valid_to IS NULL OR ? <= p.valid_to)
            WHERE d.overdue_from_month <= ? AND (d.overdue_until_month IS NULL OR d.overdue_until_month > ?)
@@ -109,7 +122,7 @@ def overdue_dossiers(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str
            ORDER BY d.current_agency_code, f.due_at, d.dossier_code""",
         [period.end, period.end, period.end, last_month, last_month],
     ).fetchall()
-    lists: dict[str, list[OverdueDossier]] = {}
-    for agency, *dossier in rows:
-        lists.setdefault(agency, []).append(OverdueDossier(*dossier))
-    return lists
+    by_agency: dict[str, AgencyOverdue] = {}
+    for agency, name, *dossier in rows:
+        by_agency.setdefault(agency, AgencyOverdue(agency, name, [])).dossiers.append(OverdueDossier(*dossier))
+    return sorted(by_agency.values(), key=lambda a: (-len(a.dossiers), a.agency_code))
