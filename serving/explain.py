@@ -517,6 +517,25 @@ class Explainer:
         ).fetchone()[0]
         return text or ""
 
+    def rows_text(self, explanation: Explanation, limit: int | None = None) -> Iterator[str]:
+        """The rows as the text output's lines (``in``/``out``, key, the amounts a mean or a sum
+        adds up, ``<- file:line, ...``), made by DuckDB and fetched in batches."""
+        spec = ROW_SPECS[explanation.indicator.code]
+        extra = "''"
+        if spec.numerator_amount != "1" or spec.denominator_amount != "1":
+            extra = f"'  ' || {_amount_sql('numerator_amount')}"
+            if spec.denominator_amount != "1":
+                extra += f" || ' / ' || {_amount_sql('denominator_amount')}"
+        cursor = self.con.execute(
+            f"""SELECT '    ' || CASE WHEN in_numerator THEN 'in ' ELSE 'out' END || ' ' || key || {extra}
+                       || '  <- ' || array_to_string(list_transform(sources, lambda s: s.file || ':' || s.line), ', ')
+                FROM ({self.rows_sql(explanation, limit)}) ORDER BY in_numerator, key""",
+            self._params(explanation.period, explanation.scope_code),
+        )
+        while batch := cursor.fetchmany(20_000):
+            for (line,) in batch:
+                yield line
+
     @staticmethod
     def _params(period: Period, scope_code: str) -> dict[str, Any]:
         return {
@@ -528,6 +547,14 @@ class Explainer:
             "period_end": period.end,
             "scope_code": scope_code,
         }
+
+
+def _amount_sql(column: str) -> str:
+    """A row's amount as text: whole numbers with thousands separators, days to 4 decimals."""
+    return (
+        f"CASE WHEN {column} = round({column}) THEN format('{{:,}}', CAST({column} AS BIGINT)) "
+        f"ELSE format('{{:.4f}}', {column}) END"
+    )
 
 
 def _close(a: float, b: float) -> bool:
@@ -636,20 +663,15 @@ def text_document(explainer: Explainer, e: Explanation, limit: int | None, *, ch
             yield f"  {e.change_note[0]} / {e.change_note[1]}"
     yield ""
     shown = e.row_count if limit is None else min(limit, e.row_count)
-    flagged = f", {e.numerator_rows:,} of them in the numerator" if i.unit == "ratio" else ""
-    yield (
-        f"  rows: {e.row_count:,} {kind.noun_en} ({kind.noun_vi}){flagged}; "
-        f"showing {shown:,}, those outside the numerator first"
-    )
-    amounts = spec.numerator_amount != "1" or spec.denominator_amount != "1"
-    for key, in_numerator, numerator_amount, denominator_amount, sources in explainer.rows(e, limit):
-        mark = "in " if in_numerator else "out"
-        extra = ""
-        if amounts:
-            extra = f"  {_format_amount(numerator_amount)}"
-            if spec.denominator_amount != "1":
-                extra += f" / {_format_amount(denominator_amount)}"
-        where_from = ", ".join(f"{s['file']}:{s['line']}" for s in sources)
-        yield f"    {mark} {key}{extra}  <- {where_from}"
+    flagged = spec.in_numerator != "TRUE"
+    in_numerator = f", {e.numerator_rows:,} of them in the numerator" if flagged else ""
+    order = "those outside the numerator first" if flagged else "by key"
+    amounts = ""
+    if spec.numerator_amount != "1":
+        amounts = "; each with what it adds to the numerator" + (
+            " / the denominator" if spec.denominator_amount != "1" else ""
+        )
+    yield f"  rows: {e.row_count:,} {kind.noun_en} ({kind.noun_vi}){in_numerator}; showing {shown:,}, {order}{amounts}"
+    yield from explainer.rows_text(e, limit)
     yield ""
     yield f"  read from {explainer.snapshot} (snapshot {e.snapshot_id}, published {e.published_at})"
