@@ -287,6 +287,15 @@ def test_text_names_the_figure_and_the_lines(sample_build: Build, sample: Publis
     assert run.returncode == 0, run.stderr
     assert "Tỷ lệ hồ sơ nộp trực tuyến" in run.stdout and "= numerator" in run.stdout
     assert f"agency {agency}" in run.stdout and ".jsonl" in run.stdout and "kpi.duckdb" in run.stdout
+    spec = ROW_SPECS["online_submission_rate"]
+    assert f"{spec.numerator_en} / {spec.numerator_vi}" in run.stdout
+    assert f"{spec.denominator_en} / {spec.denominator_vi}" in run.stdout
+
+
+def test_every_indicator_says_what_it_counts_in_both_languages() -> None:
+    for code, spec in ROW_SPECS.items():
+        assert spec.numerator_en and spec.numerator_vi, code
+        assert bool(spec.denominator_en) == bool(spec.denominator_vi), code
 
 
 def test_catalogue_change_is_not_attributed(sample_build: Build, sample: Published) -> None:

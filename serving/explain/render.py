@@ -77,10 +77,10 @@ def text_document(explainer: Explainer, e: Explanation, limit: int | None, *, ch
     yield f"  value      {_format_value(i, e.value)}"
     if i.is_ratio_or_mean:
         yield f"             = numerator {_format_amount(e.numerator)} / denominator {_format_amount(e.denominator)}"
-        yield f"  numerator   {spec.numerator_en}"
-        yield f"  denominator {spec.denominator_en}"
+        yield f"  numerator   {spec.numerator_en} / {spec.numerator_vi}"
+        yield f"  denominator {spec.denominator_en} / {spec.denominator_vi}"
     else:
-        yield f"  counted    {spec.numerator_en}"
+        yield f"  counted    {spec.numerator_en} / {spec.numerator_vi}"
     if change:
         yield ""
         prior = _format_value(i, e.prior_value) if e.prior_value is not None else "no figure"

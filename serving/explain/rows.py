@@ -72,33 +72,48 @@ class RowSpec:
     numerator_amount: str = "1"
     denominator_amount: str = "1"
     numerator_en: str = ""
+    numerator_vi: str = ""
     denominator_en: str = ""
+    denominator_vi: str = ""
 
 
 ROW_SPECS: dict[str, RowSpec] = {
-    "dossiers_received": RowSpec(DOSSIER, RECEIVED_IN, numerator_en="dossiers received in the period"),
+    "dossiers_received": RowSpec(
+        DOSSIER, RECEIVED_IN, numerator_en="dossiers received in the period", numerator_vi="hồ sơ tiếp nhận trong kỳ"
+    ),
     "online_submission_rate": RowSpec(
         DOSSIER,
         RECEIVED_IN,
         in_numerator="r.received_online",
         numerator_en="received online (channel 2)",
+        numerator_vi="nộp trực tuyến (kênh 2)",
         denominator_en="dossiers received in the period",
+        denominator_vi="hồ sơ tiếp nhận trong kỳ",
     ),
     "postal_submission_rate": RowSpec(
         DOSSIER,
         RECEIVED_IN,
         in_numerator="r.received_by_post",
         numerator_en="received through the public postal service (channel 3)",
+        numerator_vi="nộp qua dịch vụ bưu chính công ích (kênh 3)",
         denominator_en="dossiers received in the period",
+        denominator_vi="hồ sơ tiếp nhận trong kỳ",
     ),
-    "dossiers_finished": RowSpec(DOSSIER, FINISHED_IN, numerator_en="dossiers finished in the period"),
+    "dossiers_finished": RowSpec(
+        DOSSIER,
+        FINISHED_IN,
+        numerator_en="dossiers finished in the period",
+        numerator_vi="hồ sơ đã giải quyết trong kỳ",
+    ),
     "on_time_rate": RowSpec(
         DOSSIER,
         FINISHED_IN,
         members="r.finished_with_due",
         in_numerator="r.finished_on_time",
         numerator_en="finished on time",
+        numerator_vi="giải quyết đúng hạn",
         denominator_en="dossiers finished in the period with a due time",
+        denominator_vi="hồ sơ đã giải quyết trong kỳ có thời hạn giải quyết",
     ),
     "avg_processing_days": RowSpec(
         DOSSIER,
@@ -106,10 +121,15 @@ ROW_SPECS: dict[str, RowSpec] = {
         members="r.processing_seconds IS NOT NULL",
         numerator_amount="r.processing_seconds / 86400.0",
         numerator_en="sum of the days from reception to finishing",
+        numerator_vi="tổng số ngày từ khi tiếp nhận đến khi giải quyết xong",
         denominator_en="dossiers finished in the period that were received",
+        denominator_vi="hồ sơ đã giải quyết trong kỳ có ngày tiếp nhận",
     ),
     "overdue_open_at_year_end": RowSpec(
-        DOSSIER, OVERDUE_AT_END, numerator_en="dossiers overdue and open at the end of the period"
+        DOSSIER,
+        OVERDUE_AT_END,
+        numerator_en="dossiers overdue and open at the end of the period",
+        numerator_vi="hồ sơ quá hạn chưa giải quyết vào cuối kỳ",
     ),
     "online_payment_rate": RowSpec(
         DOSSIER,
@@ -117,30 +137,48 @@ ROW_SPECS: dict[str, RowSpec] = {
         members="r.received_fee_bearing",
         in_numerator="r.received_fee_bearing_paid_online",
         numerator_en="paid online",
+        numerator_vi="thanh toán trực tuyến",
         denominator_en="fee-bearing dossiers received in the period",
+        denominator_vi="hồ sơ có phí, lệ phí tiếp nhận trong kỳ",
     ),
     "postal_return_rate": RowSpec(
         DOSSIER,
         FINISHED_IN,
         in_numerator="r.finished_result_by_post",
         numerator_en="result returned by post",
+        numerator_vi="trả kết quả qua dịch vụ bưu chính công ích",
         denominator_en="dossiers finished in the period",
+        denominator_vi="hồ sơ đã giải quyết trong kỳ",
     ),
     "online_services_level3": RowSpec(
-        PROCEDURE, SAME_PERIOD, members="r.is_level3", numerator_en="procedures at level 3 on the period's last day"
+        PROCEDURE,
+        SAME_PERIOD,
+        members="r.is_level3",
+        numerator_en="procedures at level 3 on the period's last day",
+        numerator_vi="thủ tục ở mức độ 3 vào ngày cuối kỳ",
     ),
     "online_services_level4": RowSpec(
-        PROCEDURE, SAME_PERIOD, members="r.is_level4", numerator_en="procedures at level 4 on the period's last day"
+        PROCEDURE,
+        SAME_PERIOD,
+        members="r.is_level4",
+        numerator_en="procedures at level 4 on the period's last day",
+        numerator_vi="thủ tục ở mức độ 4 vào ngày cuối kỳ",
     ),
     "online_services_used_rate": RowSpec(
         PROCEDURE,
         SAME_PERIOD,
         in_numerator="r.is_used_online",
         numerator_en="with a dossier received online in the period",
+        numerator_vi="có hồ sơ nộp trực tuyến trong kỳ",
         denominator_en="procedures at level 3 or 4 on the period's last day",
+        denominator_vi="thủ tục ở mức độ 3 hoặc 4 vào ngày cuối kỳ",
     ),
     "postal_result_shipments": RowSpec(
-        SHIPMENT, ACCEPTED_IN, members="r.is_result_return", numerator_en="result shipments accepted in the period"
+        SHIPMENT,
+        ACCEPTED_IN,
+        members="r.is_result_return",
+        numerator_en="result shipments accepted in the period",
+        numerator_vi="bưu gửi chuyển trả kết quả được chấp nhận trong kỳ",
     ),
     "postal_delivery_success_rate": RowSpec(
         SHIPMENT,
@@ -148,7 +186,9 @@ ROW_SPECS: dict[str, RowSpec] = {
         members="r.is_result_return AND r.is_final_status",
         in_numerator="r.is_delivered",
         numerator_en="delivered",
+        numerator_vi="phát thành công",
         denominator_en="result shipments accepted in the period with a final status",
+        denominator_vi="bưu gửi chuyển trả kết quả được chấp nhận trong kỳ đã có trạng thái cuối cùng",
     ),
     "postal_avg_delivery_days": RowSpec(
         SHIPMENT,
@@ -156,13 +196,16 @@ ROW_SPECS: dict[str, RowSpec] = {
         members="r.is_result_return AND r.is_delivered AND r.delivery_seconds IS NOT NULL",
         numerator_amount="r.delivery_seconds / 86400.0",
         numerator_en="sum of the days from acceptance to delivery",
+        numerator_vi="tổng số ngày từ khi chấp nhận đến khi phát",
         denominator_en="result shipments accepted in the period and delivered (with a delivery date)",
+        denominator_vi="bưu gửi chuyển trả kết quả được chấp nhận trong kỳ đã phát thành công (có ngày phát)",
     ),
     "postal_unmatched_shipments": RowSpec(
         SHIPMENT,
         ACCEPTED_IN,
         members="NOT r.is_matched_dossier",
         numerator_en="shipments accepted in the period matching no dossier",
+        numerator_vi="bưu gửi được chấp nhận trong kỳ không khớp hồ sơ nào",
     ),
     "mailboxes_issued": RowSpec(
         MAILBOX_REPORT,
@@ -170,12 +213,14 @@ ROW_SPECS: dict[str, RowSpec] = {
         members="r.is_period_end_position",
         numerator_amount="r.mailboxes_issued_total",
         numerator_en="mailboxes issued, from each reporting code's last report in the period",
+        numerator_vi="hộp thư đã cấp, theo báo cáo cuối cùng trong kỳ của mỗi mã đơn vị báo cáo",
     ),
     "mailboxes_new": RowSpec(
         MAILBOX_REPORT,
         SAME_PERIOD,
         numerator_amount="r.mailboxes_new",
         numerator_en="new mailboxes, every report of the period",
+        numerator_vi="hộp thư cấp mới, cộng mọi báo cáo trong kỳ",
     ),
     "mailbox_active_rate": RowSpec(
         MAILBOX_REPORT,
@@ -184,7 +229,9 @@ ROW_SPECS: dict[str, RowSpec] = {
         numerator_amount="r.mailboxes_active",
         denominator_amount="r.mailboxes_issued_total",
         numerator_en="active mailboxes",
+        numerator_vi="hộp thư đang hoạt động",
         denominator_en="mailboxes issued (each reporting code's last report in the period)",
+        denominator_vi="hộp thư đã cấp (báo cáo cuối cùng trong kỳ của mỗi mã đơn vị báo cáo)",
     ),
 }
 
