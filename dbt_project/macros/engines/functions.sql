@@ -213,8 +213,9 @@
         )
 {%- endmacro %}
 
-{#- fct_dossiers: incremental (delete+insert) on DuckDB; a table on Spark, whose Parquet tables
-    support neither delete+insert nor merge, and whose catalogue lives for one invocation. -#}
+{#- The per-dossier models (fct_dossiers, kpi_dossier_sources): incremental (delete+insert) on
+    DuckDB; a table on Spark, whose Parquet tables support neither delete+insert nor merge, and
+    whose catalogue lives for one invocation. -#}
 {% macro dossier_fact_materialization() %}
     {{- return(adapter.dispatch('dossier_fact_materialization', 'parkpi')()) -}}
 {% endmacro %}
