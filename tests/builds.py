@@ -144,10 +144,22 @@ def _make_tiny(root: Path) -> subprocess.CompletedProcess:
     return run_parkpi(root, root / "landing")
 
 
-# The builds the session shares (conftest.py's sample_build and tiny_build): name -> maker.
+# another seed and scale than the sample's; its 2019-2020 files only (the sample has every
+# year; two years of another seed keep the load short, and cut dossiers off at the start)
+UNSEEN_SEED, UNSEEN_SCALE, UNSEEN_FROM_YEAR = 4711, 0.2, 2019
+
+
+def _make_unseen(root: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "tests.oracle.build", str(root / "landing"), str(root),
+               "--generate", str(UNSEEN_SEED), str(UNSEEN_SCALE), str(UNSEEN_FROM_YEAR), "--edge-cases"]  # fmt: skip
+    return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
+
+
+# The builds the session shares (conftest.py's sample_build, tiny_build, unseen_build): name -> maker.
 SHARED_BUILDS: dict[str, Callable[[Path], subprocess.CompletedProcess]] = {
     "sample_build": _make_sample,
     "tiny_build": _make_tiny,
+    "unseen_build": _make_unseen,
 }
 
 

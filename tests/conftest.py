@@ -159,23 +159,13 @@ def tiny_build(shared_base: Path) -> Build:
     return shared(shared_base, "tiny_build")
 
 
-# another seed and scale than the sample's; its 2019-2020 files only (the sample has every
-# year; two years of another seed keep the load short, and cut dossiers off at the start)
-UNSEEN_SEED, UNSEEN_SCALE, UNSEEN_FROM_YEAR = 4711, 0.2, 2019
-
-
 @pytest.fixture(scope="session")
-def unseen_build(tmp_path_factory: pytest.TempPathFactory):
+def unseen_build(shared_base: Path) -> Build:
     """Data no test was written against: the 2019-2020 files of a landing folder generated with
-    another seed and scale, with the hand-written edge cases (tests/oracle/edge_cases.py) on
-    top, loaded and built by dbt in a process of its own (tests/oracle/build.py), once per
-    session: started, not waited for (``.wait()`` gives the warehouse), so that it runs beside
-    the sample's build. Shared by test_oracle and test_explain; read-only for them."""
-    from tests.oracle.build import start_build
-
-    root = tmp_path_factory.mktemp("unseen_build")
-    generated = (UNSEEN_SEED, UNSEEN_SCALE, UNSEEN_FROM_YEAR)
-    return start_build(root / "landing", root, generated=generated, edge_cases=True)
+    another seed and scale (tests/builds.py UNSEEN_*), with the hand-written edge cases
+    (tests/oracle/edge_cases.py) on top, loaded and built by dbt alone (tests/oracle/build.py),
+    once per session for all workers. Shared by test_oracle and test_explain; read-only."""
+    return shared(shared_base, "unseen_build")
 
 
 @pytest.fixture
