@@ -63,11 +63,6 @@ class Published:
             return con.execute(sql, params or []).fetchall()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def start_the_unseen_build(unseen_build) -> None:
-    """Asked for first, so that the unseen build runs while the sample's is made or read."""
-
-
 @pytest.fixture(scope="module")
 def sample(sample_build: Build) -> Published:
     return Published(sample_build.landing, sample_build.publish_dir)
@@ -79,7 +74,7 @@ def unseen(unseen_build, tmp_path_factory: pytest.TempPathFactory) -> Published:
     a copy of its warehouse: the shared one stays untouched."""
     work = tmp_path_factory.mktemp("explain_unseen")
     warehouse = work / "parkpi.duckdb"
-    shutil.copy2(unseen_build.wait(), warehouse)
+    shutil.copy2(unseen_build.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         publish_snapshot(con, work / "published")
     return Published(unseen_build.landing, work / "published")
