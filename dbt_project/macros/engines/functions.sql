@@ -225,3 +225,15 @@
 {% macro spark__dossier_fact_materialization() -%}
     {{- return('table') -}}
 {%- endmacro %}
+
+{#- The name an UNPIVOT gives the columns it unpivots (the value of the name column): DuckDB
+    takes a string, Spark an identifier. -#}
+{% macro unpivot_alias(name) %}
+    {{- return(adapter.dispatch('unpivot_alias', 'parkpi')(name)) -}}
+{% endmacro %}
+{% macro default__unpivot_alias(name) -%}
+    '{{ name }}'
+{%- endmacro %}
+{% macro spark__unpivot_alias(name) -%}
+    `{{ name }}`
+{%- endmacro %}
