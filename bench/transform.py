@@ -1,6 +1,7 @@
 """Transform benchmark: parkpi's dbt build against one hand-written DuckDB query.
 
     python bench/transform.py --events 1000000 [--events 10000000 ...]
+                              [--reference OTHER_CHECKOUT/dbt_project [--pairs 3]]
 
 For each N it takes the N generated portal events of bench/ingest.py (bench/data/portal_<N>/,
 generated the same way if absent; the last monthly file is held back there for the
@@ -22,7 +23,11 @@ run, measures:
   incr. load    the held-back monthly file added, portal load re-run
   incr. build   `dbt build --exclude-resource-type unit_test` (no --full-refresh)
   refresh       `dbt build ... --full-refresh` again on the same data; marts.fct_dossiers and
-                kpi.kpi_yearly of the incremental build must equal it (EXCEPT ALL both ways)
+                every KPI table of the incremental build must equal it (EXCEPT ALL both ways)
+  reference     with --reference, the full build of another dbt project (e.g. a checkout of an
+                earlier commit) on a copy of the same loaded warehouse, right before each full
+                build of this one (--pairs pairs, the last full build being the one above):
+                paired runs, so that a shared machine's load weighs on both alike
 
 Every measurement runs in a fresh process. dbt runs as a subprocess (--profiles-dir and
 --project-dir dbt_project, --target-path/--log-path in the work folder, PARKPI_WAREHOUSE
@@ -36,7 +41,12 @@ PARKPI_DUCKDB_MEMORY_LIMIT (default 1GB). Per-node times come from dbt's run_res
 ran (dbt runs 4 threads), "sum" adds up the nodes' own times.
 
 Targets (issue #3): full build <= 2 x baseline + dbt start-up; incremental build <= 20 % of
-the full build; peak RSS <= 4 GB.
+the full build; peak RSS <= 4 GB. Issue #13 (reporting periods): the full build at most 1.3 x
+the full build before it (measure with --reference on a checkout of that commit).
+
+The last line printed is one JSON object with the figures of every size (`sizes`: events,
+full_build_s, fct_dossiers_s, kpi_models_s, baseline_s, startup_s, incremental_s, refresh_s,
+peak_rss_mib, incremental_equals_refresh and, with --reference, the paired times and ratios).
 
 A failed dbt command is reported (with its last lines) and the steps that need its tables are
 skipped. Runs for the same N take a lock on bench/data/portal_<N>/transform.lock (a second run
@@ -133,6 +143,15 @@ SELECT
 FROM facts
 """
 
+# An incremental build must leave these equal to a full refresh's.
+COMPARED_TABLES = (
+    "marts.fct_dossiers",
+    "kpi.kpi_yearly",
+    "kpi.kpi_periodic",
+    "kpi.kpi_periodic_wide",
+    "kpi.kpi_targets",
+)
+
 BASELINE_COLUMNS = (
     "dossier_code, received_at, channel, agency_code, procedure_code, due_at, "
     "supplement_requests, finished_at, on_time, result_by_post, paid_online, withdrawn_at"
@@ -225,7 +244,7 @@ def child(mode: str, warehouse: str, landing: str) -> None:
         figure.update(check_baseline(con))
     elif mode == "snapshot":
         con.execute("CREATE SCHEMA IF NOT EXISTS bench")
-        for table in ("marts.fct_dossiers", "kpi.kpi_yearly"):
+        for table in COMPARED_TABLES:
             name = table.replace(".", "_")
             con.execute(f"CREATE OR REPLACE TABLE bench.incremental_{name} AS SELECT * FROM {table}")
     elif mode == "compare":
@@ -262,7 +281,7 @@ def check_baseline(con) -> dict:
 
 def compare_with_incremental(con) -> dict:
     out = {}
-    for table in ("marts.fct_dossiers", "kpi.kpi_yearly"):
+    for table in COMPARED_TABLES:
         snapshot = "bench.incremental_" + table.replace(".", "_")
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         only_incremental = con.execute(
@@ -288,7 +307,9 @@ def measure(mode: str, warehouse: Path, landing: Path | None = None) -> dict:
 # --------------------------------------------------------------------------- dbt
 
 
-def run_dbt(label: str, args: list[str], warehouse: Path, work: Path, target: str, profiles: Path) -> dict:
+def run_dbt(
+    label: str, args: list[str], warehouse: Path, work: Path, target: str, profiles: Path, project: Path | None = None
+) -> dict:
     """Run one dbt command as a subprocess; wall time, peak RSS and run_results.json."""
     target_path, log_path = work / target, work / "logs"
     command = [
@@ -297,7 +318,7 @@ def run_dbt(label: str, args: list[str], warehouse: Path, work: Path, target: st
         "--profiles-dir",
         str(profiles),
         "--project-dir",
-        "dbt_project",
+        str(project or profiles),
         "--target-path",
         str(target_path),
         "--log-path",
@@ -375,6 +396,7 @@ def _span(intervals: list[tuple[float, float]]) -> float:
 def summarise_run_results(data: dict) -> dict:
     kinds: dict[str, dict] = {}
     nodes = []
+    models: dict[str, float] = {}
     statuses: dict[str, int] = {}
     for result in data.get("results", []):
         kind = result["unique_id"].split(".")[0]
@@ -391,6 +413,8 @@ def summarise_run_results(data: dict) -> dict:
             entry["intervals"].append((min(t[0] for t in times), max(t[1] for t in times)))
         name = result["unique_id"].split(".")[2]  # model.parkpi.<name>, test.parkpi.<name>.<hash>
         nodes.append((result.get("execution_time") or 0.0, kind, name))
+        if kind == "model":
+            models[name] = result.get("execution_time") or 0.0
     all_intervals = [i for entry in kinds.values() for i in entry["intervals"]]
     return {
         "dbt_elapsed": data.get("elapsed_time"),
@@ -398,6 +422,7 @@ def summarise_run_results(data: dict) -> dict:
         "kinds": {k: {"count": v["count"], "sum": v["sum"], "span": _span(v["intervals"])} for k, v in kinds.items()},
         "statuses": statuses,
         "slowest": sorted(nodes, reverse=True)[:8],
+        "models": models,
     }
 
 
@@ -428,7 +453,7 @@ def report_dbt(figure: dict) -> None:
     sys.stdout.flush()
 
 
-def run(events: int, keep: bool) -> dict:
+def run(events: int, keep: bool, reference: Path | None = None, pairs: int = 1) -> dict:
     print(f"\ntransform, {events:,} generated events", flush=True)
     folder = dataset(events)
     with (folder / "transform.lock").open("w") as lock:
@@ -437,10 +462,10 @@ def run(events: int, keep: bool) -> dict:
         except BlockingIOError:
             print(f"  another bench/transform.py run uses {folder / 'transform'}: waiting for it", flush=True)
             fcntl.flock(lock, fcntl.LOCK_EX)
-        return measure_all(events, folder, keep)
+        return measure_all(events, folder, keep, reference, pairs)
 
 
-def measure_all(events: int, folder: Path, keep: bool) -> dict:
+def measure_all(events: int, folder: Path, keep: bool, reference: Path | None = None, pairs: int = 1) -> dict:
     work = folder / "transform"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -458,8 +483,8 @@ def measure_all(events: int, folder: Path, keep: bool) -> dict:
     )
     measure("empty", empty)
 
-    def dbt(label: str, args: list[str], database: Path, target: str) -> dict:
-        figure = run_dbt(label, args, database, work, target, profiles)
+    def dbt(label: str, args: list[str], database: Path, target: str, project: Path | None = None) -> dict:
+        figure = run_dbt(label, args, database, work, target, profiles, project)
         if label != "parse":
             report_dbt(figure)
         return figure
@@ -472,7 +497,23 @@ def measure_all(events: int, folder: Path, keep: bool) -> dict:
         f"(once per target path, not timed below; {parse_empty['seconds']:.2f} s for the empty warehouse's)"
     )
     startup = dbt("start-up", [*build, "--full-refresh"], empty, "target-empty")
+    references, full_builds = [], []
+    if reference:
+        # Paired full builds on copies of the same loaded warehouse: the other project's, then
+        # this one's; the last of this project's is the full build the steps below continue on.
+        loaded, copy = work / "loaded.duckdb", work / "pair.duckdb"
+        shutil.copy2(warehouse, loaded)
+        run_dbt("reference parse", ["parse"], loaded, work, "target-reference", profiles, reference)
+        for pair in range(1, pairs + 1):
+            shutil.copy2(loaded, copy)
+            references.append(dbt(f"reference {pair}", [*build, "--full-refresh"], copy, "target-reference", reference))
+            if pair < pairs:
+                shutil.copy2(loaded, copy)
+                full_builds.append(dbt(f"full build {pair}", [*build, "--full-refresh"], copy, "target"))
+        copy.unlink(missing_ok=True)
+        loaded.unlink(missing_ok=True)
     full = dbt("full build", [*build, "--full-refresh"], warehouse, "target")
+    full_builds.append(full)
 
     baseline = measure("baseline", warehouse)
     print(
@@ -480,7 +521,14 @@ def measure_all(events: int, folder: Path, keep: bool) -> dict:
         f"peak RSS {mib(baseline['peak_rss'])} (one CREATE TABLE AS, memory limit {DBT_MEMORY_LIMIT})",
         flush=True,
     )
-    figures = {"events": events, "startup": startup, "full": full, "baseline": baseline}
+    figures = {
+        "events": events,
+        "startup": startup,
+        "full": full,
+        "baseline": baseline,
+        "references": references,
+        "full_builds": full_builds,
+    }
     if full["returncode"] == 0:
         check = measure("check-baseline", warehouse)
         (b_rows, b_on_time, b_supplements, b_finished) = check["baseline"]
@@ -507,14 +555,16 @@ def measure_all(events: int, folder: Path, keep: bool) -> dict:
         refresh = figures["refresh"] = dbt("full refresh", [*build, "--full-refresh"], warehouse, "target")
         if incremental["returncode"] == 0 and refresh["returncode"] == 0:
             compared = measure("compare", warehouse)
-            comparison = compared["marts.fct_dossiers"], compared["kpi.kpi_yearly"]
-            equal = all(c["only_incremental"] == c["only_full"] == 0 for c in comparison)
+            comparison = [compared[table] for table in COMPARED_TABLES]
+            equal = figures["incremental_equals_refresh"] = all(
+                c["only_incremental"] == c["only_full"] == 0 for c in comparison
+            )
             print(
                 "  incremental vs full refresh: "
                 + "; ".join(
-                    f"{name} {c['rows']:,} rows, {c['only_incremental']:,} only in incremental, "
+                    f"{table.split('.')[1]} {c['rows']:,} rows, {c['only_incremental']:,} only in incremental, "
                     f"{c['only_full']:,} only in refresh"
-                    for name, c in zip(("fct_dossiers", "kpi_yearly"), comparison, strict=True)
+                    for table, c in zip(COMPARED_TABLES, comparison, strict=True)
                 )
                 + f" -> {'EQUAL' if equal else 'DIFFERENT'}",
                 flush=True,
@@ -564,14 +614,61 @@ def summarise_targets(figures: dict) -> None:
             "no incremental dbt build can cost less",
             flush=True,
         )
-    builds = [f for f in (startup, full, incremental, refresh) if f]
+    if figures["references"]:
+        ratios = [
+            mine["seconds"] / theirs["seconds"]
+            for theirs, mine in zip(figures["references"], figures["full_builds"], strict=True)
+        ]
+        print(
+            "  full build / reference full build, paired: "
+            + ", ".join(
+                f"{mine['seconds']:.1f} / {theirs['seconds']:.1f} s = {ratio:.2f}x"
+                for theirs, mine, ratio in zip(figures["references"], figures["full_builds"], ratios, strict=True)
+            )
+            + f" (target <= 1.3x: {'met' if max(ratios) <= 1.3 else 'MISSED' if min(ratios) > 1.3 else 'mixed'})",
+            flush=True,
+        )
+    builds = [f for f in (startup, incremental, refresh, *figures["full_builds"]) if f]
     dbt_peak = max(max(f["peak_rss"], f.get("kernel_max_rss", 0)) for f in builds)
     peak = max(dbt_peak, baseline["peak_rss"])
+    figures["peak_rss"] = peak
     print(
         f"  peak RSS: dbt {dbt_peak / GIB:.2f} GiB, baseline {baseline['peak_rss'] / GIB:.2f} GiB "
         f"(target <= 4 GB: {'met' if peak <= 4e9 else 'MISSED'})",
         flush=True,
     )
+
+
+def json_figures(figures: dict) -> dict:
+    """One size's figures for the closing JSON line."""
+
+    def seconds(figure: dict | None) -> float | None:
+        return round(figure["seconds"], 2) if figure else None
+
+    full = figures["full"]
+    models = full.get("models", {})
+    out = {
+        "events": figures["events"],
+        "full_build_s": seconds(full),
+        "fct_dossiers_s": round(models["fct_dossiers"], 2) if "fct_dossiers" in models else None,
+        # the models after the facts: which periods have rows, the components, every KPI table
+        "kpi_models_s": round(sum(s for name, s in models.items() if name.startswith(("int_kpi_", "kpi_"))), 2),
+        "baseline_s": seconds(figures["baseline"]),
+        "startup_s": seconds(figures["startup"]),
+        "incremental_s": seconds(figures.get("incremental")),
+        "refresh_s": seconds(figures.get("refresh")),
+        "peak_rss_mib": round(figures.get("peak_rss", 0) / 2**20),
+        "incremental_equals_refresh": figures.get("incremental_equals_refresh"),
+        "dbt_ok": all(f["returncode"] == 0 for f in (full, figures.get("incremental"), figures.get("refresh")) if f),
+    }
+    if figures["references"]:
+        out["reference_full_build_s"] = [seconds(f) for f in figures["references"]]
+        out["paired_full_build_s"] = [seconds(f) for f in figures["full_builds"]]
+        out["full_vs_reference"] = [
+            round(mine["seconds"] / theirs["seconds"], 3)
+            for theirs, mine in zip(figures["references"], figures["full_builds"], strict=True)
+        ]
+    return out
 
 
 def main() -> None:
@@ -581,13 +678,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, action="append", help="number of events (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the bench warehouses afterwards")
+    parser.add_argument(
+        "--reference", type=Path, help="another checkout's dbt_project folder: its full build, paired with this one's"
+    )
+    parser.add_argument("--pairs", type=int, default=1, help="paired full builds with --reference (default 1)")
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} cores; DuckDB memory limit {DBT_MEMORY_LIMIT} for dbt and the "
         f"baseline, {LOAD_MEMORY_LIMIT} for loads; dbt {DBT}"
     )
-    for events in args.events or [1_000_000]:
-        run(events, args.keep)
+    sizes = [
+        json_figures(run(events, args.keep, args.reference and args.reference.resolve(), args.pairs))
+        for events in args.events or [1_000_000]
+    ]
+    print(json.dumps({"bench": "transform", "sizes": sizes}))
 
 
 if __name__ == "__main__":

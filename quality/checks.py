@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sources.contract import CATALOG_HORIZON, DUE_HORIZON, NOW, THIS_MONTH
+from sources.settings import local_now  # noqa: F401 (re-exported: the validation clock)
+
 # -- check names: one constant per rule; a rule keeps its name on every asset it checks ----------
 
 COLUMNS_PRESENT = "columns_present"
@@ -45,12 +48,6 @@ NO_MISSING_YEAR = "no_missing_year"
 MIN_RESULT_SHIPMENTS_MATCHED = 0.95
 MIN_POSTAL_RESULTS_WITH_SHIPMENT = 0.90
 
-# Nothing in the event logs predates the provincial one-stop portals; catalogue validity dates
-# may go back to the agencies' founding.
-EARLIEST_EVENT = dt.datetime(2010, 1, 1)
-EARLIEST_REPORT_MONTH = dt.date(2010, 1, 1)
-EARLIEST_CATALOG_DATE = dt.date(1976, 1, 1)
-
 # Where a date may legitimately lie ahead (an appointed return date, a catalogue entry taking
 # effect later), it may do so by at most this much.
 FUTURE_ALLOWANCE = dt.timedelta(days=366)
@@ -59,12 +56,8 @@ FUTURE_ALLOWANCE = dt.timedelta(days=366)
 SAMPLE_SIZE = 10
 
 # Suite parameters (GX "$PARAMETER"s), filled in when a validation runs: "now" is local time
-# in the province (the sources' times are local, without a zone).
-TIME_ZONE = "Asia/Ho_Chi_Minh"
-NOW = "now"  # timestamp
-THIS_MONTH = "this_month"  # date: first day of the current month
-DUE_HORIZON = "due_horizon"  # timestamp: now + FUTURE_ALLOWANCE
-CATALOG_HORIZON = "catalog_horizon"  # date: today + FUTURE_ALLOWANCE
+# in the province (the sources' times are local, without a zone; sources.settings.local_now).
+# The names are those the source modules' raw rules use as bounds (sources.contract).
 
 
 def parameter(name: str) -> dict[str, str]:
@@ -79,12 +72,6 @@ def suite_parameters(now: dt.datetime) -> dict[str, Any]:
         DUE_HORIZON: now + FUTURE_ALLOWANCE,
         CATALOG_HORIZON: now.date() + FUTURE_ALLOWANCE,
     }
-
-
-def local_now() -> dt.datetime:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo(TIME_ZONE)).replace(tzinfo=None, microsecond=0)
 
 
 # -- the model ----------------------------------------------------------------------------------

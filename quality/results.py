@@ -71,37 +71,45 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: Sequence[CheckOutcome]) -> None:
     """Store ``outcomes`` as this run's rows (a retried step replaces its own rows)."""
-    if not outcomes:
+    record_rows(
+        con,
+        [
+            (
+                run_id,
+                o.suite.asset_path,
+                o.check.name,
+                o.check.severity,
+                o.success,
+                o.evaluated_count,
+                o.unexpected_count,
+                o.unexpected_fraction,
+                o.check.threshold,
+                o.summary(),
+                json_text(o.sample),
+                json_text([e.as_dict() for e in o.expectations]),
+                o.gx_suite,
+                o.data_docs,
+                o.checked_at,
+            )
+            for o in outcomes
+        ],
+    )
+
+
+def record_rows(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple]) -> None:
+    """Store rows of ``dq.check_results`` (in the order of ``_COLUMNS``), replacing a retried
+    step's own rows (same run, asset and check)."""
+    if not rows:
         return
     ensure_schema(con)
-    rows = [
-        (
-            run_id,
-            o.suite.asset_path,
-            o.check.name,
-            o.check.severity,
-            o.success,
-            o.evaluated_count,
-            o.unexpected_count,
-            o.unexpected_fraction,
-            o.check.threshold,
-            o.summary(),
-            json_text(o.sample),
-            json_text([e.as_dict() for e in o.expectations]),
-            o.gx_suite,
-            o.data_docs,
-            o.checked_at,
-        )
-        for o in outcomes
-    ]
     con.execute("BEGIN TRANSACTION")
     try:
         con.executemany(
             f"DELETE FROM {RESULTS_TABLE} WHERE run_id = ? AND asset = ? AND check_name = ?",
-            [row[:2] + (row[2],) for row in rows],
+            [row[:3] for row in rows],
         )
         placeholders = ", ".join("?" for _ in _COLUMNS)
-        con.executemany(f"INSERT INTO {RESULTS_TABLE} ({', '.join(_COLUMNS)}) VALUES ({placeholders})", rows)
+        con.executemany(f"INSERT INTO {RESULTS_TABLE} ({', '.join(_COLUMNS)}) VALUES ({placeholders})", list(rows))
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

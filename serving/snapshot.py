@@ -43,6 +43,9 @@ META_TABLE = "_snapshot"
 PUBLISHED_TABLES: tuple[tuple[str, str], ...] = (
     ("kpi", "kpi_yearly"),
     ("kpi", "kpi_yearly_wide"),
+    ("kpi", "kpi_periodic"),
+    ("kpi", "kpi_periodic_wide"),
+    ("kpi", "kpi_targets"),
     ("marts", "dim_indicators"),
     ("marts", "dim_agencies"),
     ("marts", "dim_procedures"),

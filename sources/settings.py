@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -50,11 +52,56 @@ def get_settings() -> Settings:
     )
 
 
-def as_of() -> dt.datetime:
-    """ "Now" for the freshness checks: PARKPI_AS_OF (YYYY-MM-DD) for historic data such as the
-    bundled sample, otherwise the current local time."""
+# One clock for everything operational (load times, runs, checks, the report's footer): the
+# province's local time, which is also the time of the sources' own timestamps (without a zone).
+TIME_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+TIME_ZONE_LABEL = "giờ VN, UTC+7"
+LANDING_SETTINGS = "landing.toml"  # optional, at the root of a landing folder
+
+
+def local_now() -> dt.datetime:
+    """Now in the province's local time, naive (as the warehouse stores times), whole seconds."""
+    return dt.datetime.now(TIME_ZONE).replace(tzinfo=None, microsecond=0)
+
+
+def local_time(value: dt.datetime | float | None) -> dt.datetime | None:
+    """A moment as the province's naive local time: an aware datetime or a Unix timestamp is
+    converted; a naive datetime is taken to be local time already (parkpi stores them so)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        value = dt.datetime.fromtimestamp(value, dt.UTC)
+    if value.tzinfo is not None:
+        value = value.astimezone(TIME_ZONE).replace(tzinfo=None)
+    return value
+
+
+def format_time(value: dt.datetime | float | None, *, seconds: bool = False) -> str:
+    """How parkpi shows an operational time: province local time, labelled once per screen by
+    the caller (``TIME_ZONE_LABEL``)."""
+    local = local_time(value)
+    if local is None:
+        return ""
+    return f"{local:%Y-%m-%d %H:%M:%S}" if seconds else f"{local:%Y-%m-%d %H:%M}"
+
+
+def as_of(landing_dir: Path | None = None) -> dt.datetime:
+    """The day the data is judged against (freshness checks, the report's period): PARKPI_AS_OF
+    (YYYY-MM-DD), else ``as_of`` in the landing folder's ``landing.toml`` (the bundled sample
+    describes 2016-2020 and says so there), else now in the province's local time."""
     value = os.environ.get("PARKPI_AS_OF", "").strip()
-    return dt.datetime.fromisoformat(value) if value else dt.datetime.now()
+    if value:
+        return dt.datetime.fromisoformat(value)
+    settings_file = (landing_dir or get_settings().landing_dir) / LANDING_SETTINGS
+    if settings_file.is_file():
+        declared = tomllib.loads(settings_file.read_text(encoding="utf-8")).get("as_of")
+        if isinstance(declared, dt.datetime):
+            return declared.replace(tzinfo=None)
+        if isinstance(declared, dt.date):
+            return dt.datetime.combine(declared, dt.time())
+        if declared is not None:
+            raise ValueError(f"{settings_file}: as_of must be a date (as_of = 2021-01-15), not {declared!r}")
+    return local_now()
 
 
 def export_for_dbt(settings: Settings | None = None) -> Settings:

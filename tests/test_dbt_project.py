@@ -390,6 +390,10 @@ EVENTS_LOAD_2 = [
     ("2019/b.jsonl", "D9", "1.001", "X_1", 2, 9, "201903040800", None, 1, None),
     # D2 gets a result-returned event.
     ("2019/b.jsonl", "D2", "1.003", "X_1", 1, 10, "201901020800", None, 1, None),
+    # D10: registered in May 2012, received in March 2019, 82 months later: too far apart for
+    # fct_dossiers' month bits (64 months), its months are read from its events again.
+    ("2019/b.jsonl", "D10", "1.001", "H_A", 2, 1, "201205100800", None, None, None),
+    ("2019/b.jsonl", "D10", "1.001", "H_A", 2, 2, "201903020800", "201903100800", None, None),
 ]
 
 
@@ -397,10 +401,13 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         fact = con.execute("select * from marts.fct_dossiers order by dossier_code").fetchall()
-        kpis = con.execute("select * from kpi.kpi_yearly order by year, scope, scope_code, indicator").fetchall()
+        kpis = {
+            table: con.execute(f"select * from kpi.{table} order by all").fetchall()
+            for table in ("kpi_yearly", "kpi_periodic", "kpi_periodic_wide", "kpi_targets")
+        }
     finally:
         con.close()
-    return {"fct_dossiers": fact, "kpi_yearly": kpis}
+    return {"fct_dossiers": fact, **kpis}
 
 
 def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) -> None:
@@ -424,19 +431,27 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
 
     inc_snapshot, full_snapshot = snapshot(incremental), snapshot(full)
     codes = [row[0] for row in inc_snapshot["fct_dossiers"]]
-    assert codes == ["D1", "D2", "D3", "D4", "D5", "D8", "D9"]
+    assert codes == ["D1", "D10", "D2", "D3", "D4", "D5", "D8", "D9"]
     # Exactly equal, floats included: means are computed from exact integer sums.
-    for name in ("fct_dossiers", "kpi_yearly"):
+    for name in ("fct_dossiers", "kpi_yearly", "kpi_periodic", "kpi_periodic_wide", "kpi_targets"):
         assert inc_snapshot[name] == full_snapshot[name], name
 
     con = duckdb.connect(str(incremental), read_only=True)
     try:
         loads = con.execute("select dossier_code, _max_load_id from marts.fct_dossiers order by 1").fetchall()
         x1 = con.execute("select count(*) from kpi.kpi_yearly where scope_code = 'X_1'").fetchone()[0]
+        months_until_2017 = con.execute(
+            """select year, period from kpi.kpi_periodic
+            where period_type = 'month' and scope_code = 'H_C' and indicator = 'dossiers_received' and year <= 2017
+            order by all"""
+        ).fetchall()
     finally:
         con.close()
-    assert dict(loads) == {"D1": 1, "D2": 2, "D3": 1, "D4": 1, "D5": 1, "D8": 1, "D9": 2}
+    assert dict(loads) == {"D1": 1, "D10": 2, "D2": 2, "D3": 1, "D4": 1, "D5": 1, "D8": 1, "D9": 2}
     assert x1 == 0  # X_1's dossiers, shipments and mailboxes moved under H_C.
+    # The months with an event under H_C, D10's May 2012 among them; not the months that
+    # share a bit with D10's (November 2013, September 2017).
+    assert months_until_2017 == [(2012, 5), (2017, 3), (2017, 5), (2017, 11), (2017, 12)]
 
 
 def test_column_rules_report_each_broken_rule(built_warehouse: Path, tmp_path: Path) -> None:
@@ -480,4 +495,4 @@ def test_column_rules_pass_on_the_built_warehouse(built_warehouse: Path) -> None
     manifest_dir = built_warehouse.parent / "target"
     results = json.loads((manifest_dir / "run_results.json").read_text())["results"]
     rules = {r["unique_id"].split(".")[2]: r["status"] for r in results if "__column_rules" in r["unique_id"]}
-    assert len(rules) == 16 and set(rules.values()) == {"pass"}, rules
+    assert len(rules) == 24 and set(rules.values()) == {"pass"}, rules

@@ -12,11 +12,11 @@
 {% endmacro %}
 
 
-{#- Codes of the indicators of one group (portal, postal, mailbox, catalog). -#}
-{% macro kpi_indicator_codes(group=none) %}
+{#- Codes of the indicators of one group (portal, postal, mailbox, catalog) and/or unit. -#}
+{% macro kpi_indicator_codes(group=none, unit=none) %}
     {%- set codes = [] -%}
     {%- for indicator in kpi_indicators() -%}
-        {%- if group is none or indicator.group == group -%}
+        {%- if (group is none or indicator.group == group) and (unit is none or indicator.unit == unit) -%}
             {%- do codes.append(indicator.code) -%}
         {%- endif -%}
     {%- endfor -%}

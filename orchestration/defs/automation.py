@@ -18,7 +18,6 @@ Runs they request queue behind each other (one writer: dagster.yaml ``parkpi/war
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -31,17 +30,17 @@ from orchestration.defs.publish import kpi_snapshot
 from orchestration.defs.transform import parkpi_dbt_models
 from orchestration.lib import loaded_state
 from orchestration.lib.resources import WarehouseResource
+from quality.freshness import CHECK_NAME, check_freshness, record_freshness
 from sources.contract import Source
 from sources.loading import FileEntry, Known, compute_changes, discover, file_months, sha256_of
 from sources.registry import SOURCES
 from sources.settings import as_of, get_settings
-from sources.warehouse import quote
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 MONTHLY_SCHEDULE = "monthly_full_build"
 DAILY_SCHEDULE = "daily_incremental_build"
 SENSOR = "landing_folder_sensor"
-FRESHNESS_CHECK = "data_is_fresh"
+FRESHNESS_CHECK = CHECK_NAME
 
 
 # ----------------------------------------------------------------------------- schedules
@@ -193,32 +192,29 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
 
 
 def build_freshness_check(source: Source) -> dg.AssetChecksDefinition:
-    entity, days = source.freshness.entity, source.freshness.max_age_days
-    expression = f"max({quote(source.freshness.column)})"
-    key = raw_asset_key(source, entity)
+    days = source.freshness.max_age_days
 
     @dg.asset_check(
-        asset=key,
+        asset=raw_asset_key(source, source.freshness.entity),
         name=FRESHNESS_CHECK,
         blocking=False,
-        description=f"Warning: the newest {source.token} data is at most {days} days old (PARKPI_AS_OF or today).",
+        description=f"Warning: the newest {source.token} data is at most {days} days old "
+        "(as of PARKPI_AS_OF, the landing folder's landing.toml, or today).",
     )
-    def _fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _fresh(context, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as con:
-            newest = con.execute(f"SELECT {expression} FROM {quote(source.schema)}.{quote(entity)}").fetchone()[0]
-        now = as_of()
-        if newest is None:
-            return dg.AssetCheckResult(
-                passed=False, severity=dg.AssetCheckSeverity.WARN, description=f"no {source.token} data at all"
-            )
-        newest = newest if isinstance(newest, dt.datetime) else dt.datetime.combine(newest, dt.time())
-        age = (now - newest).total_seconds() / 86400
+            outcome = check_freshness(con, source, as_of(get_settings().landing_dir))
+            record_freshness(con, context.run.run_id, outcome)
         return dg.AssetCheckResult(
-            passed=age <= days,
+            passed=outcome.passed,
             severity=dg.AssetCheckSeverity.WARN,
-            description=f"newest {source.token} data {newest:%Y-%m-%d %H:%M}, {age:,.0f} days before "
-            f"{now:%Y-%m-%d} (expected at most {days})",
-            metadata={"newest": str(newest), "age_days": round(age, 1), "max_age_days": days},
+            description=outcome.summary(),
+            metadata={
+                "newest": str(outcome.newest),
+                "as_of": f"{outcome.as_of:%Y-%m-%d}",
+                "age_days": round(outcome.age_days, 1) if outcome.age_days is not None else -1,
+                "max_age_days": days,
+            },
         )
 
     return _fresh

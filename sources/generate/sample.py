@@ -19,6 +19,7 @@ from sources.generate.common import (
     _write_csv,
 )
 from sources.generate.mailbox import _write_mailbox
+from sources.generate.plan import write_landing_settings, write_targets
 from sources.generate.portal import Dossier, PortalSimulator
 from sources.generate.portal_files import _plan_portal_files, _portal_bad_rows, _write_portal
 from sources.generate.postal import _build_shipments, _write_postal
@@ -95,6 +96,8 @@ def generate(
 
     mailbox_issued = _write_mailbox(out, catalog, np.random.default_rng([seed, 3]), years, messy)
     _write_catalog(out, catalog)
+    write_targets(out, messy)
+    write_landing_settings(out_dir, last_year)
 
     bad_counts: dict[str, int] = defaultdict(int)
     for b in out.bad:

@@ -3,8 +3,8 @@
 {#-
     Today's structure: every catalogued agency is followed along `MaDonViKeThua` until an
     agency without a successor (kpi-decisions 16: validity dates are ignored; a cycle stops
-    at the first repeated code; a successor missing from the catalogue ends the chain
-    under its own code).
+    at the first repeated code, the walk ends on it, so A > B > A resolves A to A; a
+    successor missing from the catalogue ends the chain under its own code).
 -#}
 
 with recursive
@@ -61,20 +61,37 @@ chain_ends as (
 
 ),
 
-final as (
+cycles_closed as (
 
+    -- The walk only stops at a catalogued agency that still has a successor when that
+    -- successor is already on the chain: a cycle, which ends on that repeated code.
     select
         chain_ends.agency_code,
-        chain_ends.current_agency_code,
-        cast(chain_ends.successor_chain_depth as integer) as successor_chain_depth,
-        array_to_string(chain_ends.chain_codes, ' > ') as successor_chain,
-        -- The walk only stops at a catalogued agency that still has a successor when that
-        -- successor was already on the chain.
-        coalesce(end_agencies.successor_agency_code is not null, false) as has_successor_cycle
+        end_agencies.successor_agency_code is not null as has_successor_cycle,
+        coalesce(end_agencies.successor_agency_code, chain_ends.current_agency_code) as current_agency_code,
+        chain_ends.successor_chain_depth
+        + case when end_agencies.successor_agency_code is null then 0 else 1 end as successor_chain_depth,
+        case
+            when end_agencies.successor_agency_code is null then chain_ends.chain_codes
+            else list_append(chain_ends.chain_codes, end_agencies.successor_agency_code)
+        end as chain_codes
 
     from chain_ends
     left join agencies as end_agencies
         on chain_ends.current_agency_code = end_agencies.agency_code
+
+),
+
+final as (
+
+    select
+        agency_code,
+        current_agency_code,
+        cast(successor_chain_depth as integer) as successor_chain_depth,
+        array_to_string(chain_codes, ' > ') as successor_chain,
+        coalesce(has_successor_cycle, false) as has_successor_cycle
+
+    from cycles_closed
 
 )
 

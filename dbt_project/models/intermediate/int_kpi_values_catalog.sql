@@ -1,7 +1,10 @@
 {#-
-    Catalogue indicators, province scope only, in every year any other indicator has.
-    A procedure counts at a level when any of its rows in force on 31 December has that
-    level (kpi-decisions 18).
+    Catalogue indicators, province scope only, for every period any other indicator has.
+    The catalogue is read on the period's last day (31 Dec Y becomes the last day of W): a
+    procedure counts at a level when any of its rows in force that day has that level
+    (kpi-decisions 18), once per month end whatever the period types ending there. "Used
+    online in W" is a dossier received in W through channel 2 (kpi-decisions 10), from the
+    months in which each procedure had one.
 -#}
 
 with
@@ -12,47 +15,52 @@ procedure_periods as (
 
 ),
 
-scope_years as (
+period_months as (
 
-    select
-        year,
-        scope,
-        scope_code,
-        make_date(year, 12, 31) as year_end_date
+    select * from {{ ref('int_kpi_period_months') }}
 
-    from {{ ref('int_kpi_scope_years') }}
+),
+
+scope_periods as (
+
+    select * from {{ ref('int_kpi_scope_periods') }}
 
     where indicator_group = 'catalog'
+
+),
+
+period_ends as (
+
+    select distinct period_end from scope_periods
 
 ),
 
 procedures_in_force as (
 
     select
-        scope_years.year,
+        period_ends.period_end,
         procedure_periods.procedure_code,
         bool_or(procedure_periods.service_level = 3) as is_level3,
         bool_or(procedure_periods.service_level = 4) as is_level4,
         bool_or(procedure_periods.service_level in (3, 4)) as is_online_service
 
-    from scope_years
+    from period_ends
     inner join procedure_periods
         on
-            scope_years.year_end_date >= procedure_periods.valid_from
+            period_ends.period_end >= procedure_periods.valid_from
             and (
                 procedure_periods.valid_to is null
-                or scope_years.year_end_date <= procedure_periods.valid_to
+                or period_ends.period_end <= procedure_periods.valid_to
             )
 
-    group by scope_years.year, procedure_periods.procedure_code
+    group by period_ends.period_end, procedure_periods.procedure_code
 
 ),
 
-used_online as (
+used_online_months as (
 
-    -- kpi-decisions 10: a dossier received in Y through channel 2 for the procedure.
     select distinct
-        received_year as year,
+        cast(date_trunc('month', received_at) as date) as month_start,
         procedure_code
 
     from {{ ref('fct_dossiers') }}
@@ -61,10 +69,26 @@ used_online as (
 
 ),
 
+used_online as (
+
+    select distinct
+        period_months.period_type,
+        period_months.year,
+        period_months.period,
+        used_online_months.procedure_code
+
+    from used_online_months
+    inner join period_months
+        on used_online_months.month_start = period_months.month_start
+
+),
+
 aggregated as (
 
     select
-        procedures_in_force.year,
+        scope_periods.period_type,
+        scope_periods.year,
+        scope_periods.period,
         count(*) filter (where procedures_in_force.is_level3) as level3,
         count(*) filter (where procedures_in_force.is_level4) as level4,
         count(*) filter (where procedures_in_force.is_online_service) as online_services,
@@ -72,30 +96,38 @@ aggregated as (
             where procedures_in_force.is_online_service and used_online.procedure_code is not null
         ) as online_services_used
 
-    from procedures_in_force
+    from scope_periods
+    inner join procedures_in_force
+        on scope_periods.period_end = procedures_in_force.period_end
     left join used_online
         on
-            procedures_in_force.year = used_online.year
+            scope_periods.period_type = used_online.period_type
+            and scope_periods.year = used_online.year
+            and scope_periods.period = used_online.period
             and procedures_in_force.procedure_code = used_online.procedure_code
 
-    group by procedures_in_force.year
+    group by scope_periods.period_type, scope_periods.year, scope_periods.period
 
 ),
 
 final as (
 
     select
-        scope_years.year,
-        scope_years.scope,
-        scope_years.scope_code,
+        scope_periods.period_type,
+        scope_periods.year,
+        scope_periods.period,
+        scope_periods.scope,
+        scope_periods.scope_code,
         cast(coalesce(aggregated.level3, 0) as double) as online_services_level3,
         cast(coalesce(aggregated.level4, 0) as double) as online_services_level4,
-        aggregated.online_services_used
-        / nullif(aggregated.online_services, 0) as online_services_used_rate
+        aggregated.online_services_used / nullif(aggregated.online_services, 0) as online_services_used_rate
 
-    from scope_years
+    from scope_periods
     left join aggregated
-        on scope_years.year = aggregated.year
+        on
+            scope_periods.period_type = aggregated.period_type
+            and scope_periods.year = aggregated.year
+            and scope_periods.period = aggregated.period
 
 )
 

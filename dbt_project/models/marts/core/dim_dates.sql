@@ -2,7 +2,7 @@ with
 
 scope_years as (
 
-    select year from {{ ref('int_kpi_scope_years') }}
+    select year(month_start) as year from {{ ref('int_kpi_scope_months') }}
 
 ),
 

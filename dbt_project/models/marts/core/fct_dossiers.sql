@@ -105,8 +105,9 @@ aggregated as (
     -- arg_min/arg_max skip NULL values, which is what "the earliest event that carries
     -- one" and "the last event that carries HinhThucTra" ask for. Kept to what needs the
     -- events (10M rows at the benchmark's size): labels and the stop status are derived
-    -- afterwards from one row per dossier, and the years without a DISTINCT aggregate,
-    -- which DuckDB plans as a second grouping of every event plus a join.
+    -- afterwards from one row per dossier, and the months with an event without a DISTINCT
+    -- aggregate or a list, which DuckDB plans as a second grouping of every event or pays
+    -- for in allocations.
     select
         dossier_code,
         min(event_at) filter (where status = 2) as received_at,
@@ -128,18 +129,13 @@ aggregated as (
         min(event_at) as first_event_at,
         max(event_at) as last_event_at,
         count(*) as event_count,
-        -- The years as bits of one integer (years 1990-2053; any other year, in a list):
-        -- a list of every event's year costs as much again as the rest of this aggregate.
-        -- (The shift is clamped: DuckDB evaluates it for every row, also those the CASE
-        -- leaves out.)
+        -- The months with an event (which periods have a row), as bits of one integer:
+        -- month number (12 x year + month - 1) modulo 64. With the first and last event's
+        -- months this names the months exactly when those are less than 64 months apart;
+        -- int_kpi_scope_months reads the events of the rare other dossiers again.
         bit_or(
-            case
-                when event_year between 1990 and 2053
-                    then cast(1 as ubigint) << cast(least(greatest(event_year - 1990, 0), 63) as ubigint)
-                else cast(0 as ubigint)
-            end
-        ) as event_year_bits,
-        list(event_year) filter (where event_year not between 1990 and 2053) as other_event_years
+            cast(1 as ubigint) << cast((event_year * 12 + month(event_at) - 1) % 64 as ubigint)
+        ) as event_month_bits
 
     from sequenced
 
@@ -257,19 +253,7 @@ final as (
         finished.first_event_at,
         finished.last_event_at,
         cast(finished.event_count as integer) as event_count,
-        cast(list_sort(list_distinct(list_concat(
-            list_filter(
-                range(
-                    greatest(year(finished.first_event_at), 1990),
-                    least(year(finished.last_event_at), 2053) + 1
-                ),
-                -- event_year is the lambda's parameter, not a column (RF02)
-                lambda event_year: (
-                    finished.event_year_bits >> cast(event_year - 1990 as ubigint)  -- noqa: RF02
-                ) & 1 = 1
-            ),
-            coalesce(finished.other_event_years, [])
-        ))) as integer[]) as event_years,
+        finished.event_month_bits,
         load_ids.max_load_id as _max_load_id
 
     -- Incremental: every changed dossier, also those left without events (an empty row,

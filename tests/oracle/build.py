@@ -1,0 +1,119 @@
+"""Build a warehouse from a landing folder the way the pipeline does, minus Dagster: the
+loader for every source, then `dbt run` (the models only; the dbt tests and the GX checks
+have their own test modules).
+
+Each build runs in its own process (`python -m tests.oracle.build`), so that the tests can
+build their two warehouses side by side and dbt-duckdb's connection, which stays open in
+the process that ran dbt, never locks a file the tests read. The loader is called in one
+place (`load_and_transform`): a move of the loader is a one-line change here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def load_and_transform(landing: Path, workdir: Path) -> Path:
+    """Load `landing` into a new warehouse under `workdir`, build every dbt model; returns
+    the warehouse file. Leaves a DuckDB connection open (dbt-duckdb's) until the process ends."""
+    from dbt.cli.main import dbtRunner
+
+    from sources.loading import load_source
+    from sources.registry import SOURCES
+    from sources.warehouse import connect
+
+    warehouse = workdir / "warehouse" / "parkpi.duckdb"
+    con = connect(warehouse, memory_limit="1GB")
+    try:
+        for source in SOURCES.values():
+            load_source(con, source, landing)
+    finally:
+        con.close()
+    os.environ.update(
+        PARKPI_WAREHOUSE=str(warehouse), PARKPI_DBT_MEMORY_LIMIT="1GB", DBT_SEND_ANONYMOUS_USAGE_STATS="false"
+    )
+    arguments = ["run", "--quiet"]
+    for option, path in (
+        ("--project-dir", DBT_PROJECT_DIR),
+        ("--profiles-dir", DBT_PROJECT_DIR),
+        ("--target-path", workdir / "dbt_target"),
+        ("--log-path", workdir / "dbt_logs"),
+    ):
+        arguments += [option, str(path)]
+    result = dbtRunner().invoke(arguments)
+    if not result.success:
+        log = (workdir / "dbt_logs" / "dbt.log").read_text(encoding="utf-8", errors="replace")
+        raise RuntimeError(f"dbt run failed on {landing}: {result.exception}\n{log[-5000:]}")
+    return warehouse
+
+
+def generate(landing: Path, seed: int, scale: float) -> None:
+    """A landing folder from the sample generator, with another seed and scale."""
+    subprocess.run(
+        [sys.executable, "-m", "sources.generate", "--out", str(landing), "--seed", str(seed), "--scale", str(scale)],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+
+
+@dataclass
+class Build:
+    """A build running in its own process."""
+
+    landing: Path
+    workdir: Path
+    process: subprocess.Popen
+
+    @property
+    def warehouse(self) -> Path:
+        return self.workdir / "warehouse" / "parkpi.duckdb"
+
+    def wait(self) -> Path:
+        stdout, stderr = self.process.communicate(timeout=900)
+        if self.process.returncode != 0:
+            raise RuntimeError(f"building {self.warehouse} failed:\n{stdout[-3000:]}\n{stderr[-5000:]}")
+        return self.warehouse
+
+
+def start_build(
+    landing: Path, workdir: Path, *, generated: tuple[int, float] | None = None, edge_cases: bool = False
+) -> Build:
+    """Start building a warehouse from `landing`; with `generated` (seed, scale) the landing
+    folder is first generated, with `edge_cases` the hand-written edge cases are written on top."""
+    command = [sys.executable, "-m", "tests.oracle.build", str(landing), str(workdir)]
+    if generated:
+        command += ["--generate", str(generated[0]), str(generated[1])]
+    if edge_cases:
+        command.append("--edge-cases")
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return Build(landing, workdir, process)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("landing", type=Path)
+    parser.add_argument("workdir", type=Path)
+    parser.add_argument("--generate", nargs=2, metavar=("SEED", "SCALE"))
+    parser.add_argument("--edge-cases", action="store_true")
+    args = parser.parse_args(argv)
+    if args.generate:
+        generate(args.landing, int(args.generate[0]), float(args.generate[1]))
+    if args.edge_cases:
+        from tests.oracle import edge_cases
+
+        edge_cases.write_landing(args.landing)
+    print(load_and_transform(args.landing, args.workdir))
+
+
+if __name__ == "__main__":
+    main()
