@@ -10,7 +10,10 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_COMPILE_BYTECODE := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
-export DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster_home
+# Dagster's run history lives beside the warehouse it ran on (parkpi sets DAGSTER_HOME from
+# PARKPI_WAREHOUSE itself; `make dev` needs it for the UI before parkpi runs).
+WAREHOUSE_FILE = $(abspath $(or $(PARKPI_WAREHOUSE),warehouse/parkpi.duckdb))
+UI_DAGSTER_HOME = $(or $(DAGSTER_HOME),$(dir $(WAREHOUSE_FILE))dagster_home)
 
 .PHONY: help install run test test-setup chromium dev lint bench sample clean
 
@@ -35,7 +38,6 @@ help:
 install: .venv/.installed
 
 run: install
-	@mkdir -p "$(DAGSTER_HOME)"
 	.venv/bin/parkpi run $(RUN_ARGS)
 
 # What the serving tests need besides .venv: a DuckDB 1.4 engine in its own environment (the
@@ -55,13 +57,11 @@ chromium:
 test-setup: install .tools/duckdb14/.installed chromium
 
 test: test-setup
-	@mkdir -p "$(DAGSTER_HOME)"
 	.venv/bin/python -m pytest
 
 dev: install
-	@mkdir -p "$(DAGSTER_HOME)"
 	.venv/bin/parkpi prepare
-	.venv/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+	DAGSTER_HOME="$(UI_DAGSTER_HOME)" .venv/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 PY_DIRS := sources quality orchestration serving tests bench
 

@@ -17,7 +17,7 @@ run, measures:
                 warehouse (raw schemas created, no rows): dbt's fixed cost
   full build    the same command on the loaded warehouse
   baseline      one hand-written CREATE TABLE ... AS query computing the per-dossier facts of
-                contracts/kpis.md ("Dossier facts") from raw_portal.events, in its own process
+                docs/indicators.md ("From events to dossiers") from raw_portal.events, in its own process
                 with dbt's memory limit; checked against marts.fct_dossiers (row count,
                 on-time count, sum of supplement requests, and every shared column)
   incr. load    the held-back monthly file added, portal load re-run
@@ -80,7 +80,7 @@ DBT_MEMORY_LIMIT = os.environ.get("PARKPI_DBT_MEMORY_LIMIT", "2GB")
 LOAD_MEMORY_LIMIT = os.environ.get("PARKPI_DUCKDB_MEMORY_LIMIT", "1GB")
 GIB = 2**30
 
-# The per-dossier facts of contracts/kpis.md, written the direct way: deduplicate (the copy
+# The per-dossier facts of docs/indicators.md, written the direct way: deduplicate (the copy
 # from the file last in path order, then the last line, wins), then one GROUP BY dossier.
 # "Earliest"/"last" is by (ThoiDiem, TrangThaiHoSo), packed into one integer (timestamps are
 # whole seconds, status < 16); arg_min/arg_max skip NULL values, as "the earliest event that

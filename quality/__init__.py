@@ -5,7 +5,8 @@
 - :mod:`~quality.runner`: runs a suite through GX's SQL path on the warehouse.
 - :mod:`~quality.duckdb_gx`: the small adapter that makes GX 1.x work on DuckDB.
 - :mod:`~quality.results`: the ``dq`` tables and the `make run` summary lines.
-- :mod:`~quality.docs`: GX Data Docs under ``<warehouse dir>/data_docs/``.
+- :mod:`~quality.docs`: GX Data Docs under ``<warehouse dir>/data_docs/``;
+  :mod:`~quality.docs_index` their index, readable offline.
 
 ``validate_and_record`` is the one call an orchestrator needs; docs/quality.md lists every check.
 """

@@ -41,6 +41,7 @@ MAILBOX_ACTIVE_RATE_BETWEEN_0_AND_1 = "mailbox_active_rate_between_0_and_1"
 ONE_ROW_PER_KEY = "one_row_per_key"
 INDICATORS_COMPLETE = "indicators_complete"
 NO_MISSING_YEAR = "no_missing_year"
+NO_MONTH_WITHOUT_EVENTS = "no_month_without_events"
 
 # -- thresholds and bounds (docs/quality.md explains each) ---------------------------------------
 

@@ -1,7 +1,9 @@
 """Great Expectations Data Docs under the warehouse folder: ``<warehouse dir>/data_docs/``.
 
-``index.html`` lists every suite and its latest validation results; each result page shows the
-expectations, the counts and the sample of failing values. GX keeps the suites and results it
+``index.html`` lists every suite and its latest validation results; it is parkpi's own page
+(:mod:`quality.docs_index`), readable without internet, where GX's index needs scripts from
+public CDNs. Each result page (GX's) shows the expectations, the counts and the sample of
+failing values. GX keeps the suites and results it
 renders from as JSON in ``data_docs/.store/``. Only the last ``RESULTS_KEPT`` results per suite
 are kept there (and rendered): the history of every run is in the warehouse's ``dq`` schema.
 
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
+
+from quality.docs_index import write_index
 
 if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
@@ -105,7 +109,9 @@ class DataDocs:
                 kept[suite] = keys[-1]
         identifiers: list[Any] = [ExpectationSuiteIdentifier(name=suite) for suite in suites]
         identifiers += list(kept.values())
-        context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=identifiers)
+        # GX's own index is not built: parkpi writes one that works offline (quality.docs_index).
+        context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=identifiers, build_index=False)
+        write_index(self.root)
         pages = {}
         for suite, key in kept.items():
             urls = context.get_docs_sites_urls(resource_identifier=key, site_name=SITE_NAME)

@@ -21,7 +21,6 @@ a half-written one. The Parquet tables are a set, so each publish writes a new f
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from sources.settings import local_now
 from sources.warehouse import quote
 
 SNAPSHOT_FILE = "kpi.duckdb"
@@ -69,7 +69,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_dir: Path, *, run_i
     """Copy the published tables from the warehouse ``con`` is connected to into publish_dir."""
     started = time.perf_counter()
     publish_dir.mkdir(parents=True, exist_ok=True)
-    snapshot_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    snapshot_id = local_now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     target = publish_dir / SNAPSHOT_FILE
     temporary = publish_dir / f".{SNAPSHOT_FILE}.{snapshot_id}.tmp"
     versions = publish_dir / VERSIONS_DIR
@@ -88,7 +88,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_dir: Path, *, run_i
             f"""CREATE TABLE {alias}.main.{META_TABLE} (snapshot_id VARCHAR, published_at TIMESTAMP,
                     run_id VARCHAR, table_name VARCHAR, row_count BIGINT)"""
         )
-        published_at = dt.datetime.now().replace(microsecond=0)
+        published_at = local_now()
         con.executemany(
             f"INSERT INTO {alias}.main.{META_TABLE} VALUES (?, ?, ?, ?, ?)",
             [[snapshot_id, published_at, run_id, table, rows] for table, rows in result.rows.items()],

@@ -139,9 +139,10 @@ RUN_TIME_BOUNDS = (NOW, THIS_MONTH, DUE_HORIZON, CATALOG_HORIZON)
 @dataclass(frozen=True)
 class Expectation:
     """One expectation about a raw column: ``matches`` a regex, lies ``between`` two bounds
-    (either may be None), or is ``not_before`` another column where both are known."""
+    (either may be None), is ``not_before`` another column where both are known, or has
+    ``no_month_gaps``: every month between its first and its last has rows."""
 
-    kind: Literal["matches", "between", "not_before"]
+    kind: Literal["matches", "between", "not_before", "no_month_gaps"]
     column: str
     regex: str | None = None
     low: Bound = None
@@ -159,6 +160,10 @@ def between(column: str, low: Bound = None, high: Bound = None) -> Expectation:
 
 def not_before(later: str, earlier: str) -> Expectation:
     return Expectation("not_before", later, other=earlier)
+
+
+def no_month_gaps(column: str) -> Expectation:
+    return Expectation("no_month_gaps", column)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sources.contract import (
     Source,
     between,
     matches,
+    no_month_gaps,
 )
 
 # The contract's example `000.20.33.H33-170312-00042`: agency code, yymmdd, sequence number.
@@ -60,6 +61,12 @@ PORTAL = Source(
             rule=f"ThoiDiem between {EARLIEST_EVENT:%Y-%m-%d} and now; NgayHenTra at most a year ahead",
             entity="events",
             expectations=(between("ThoiDiem", EARLIEST_EVENT, NOW), between("NgayHenTra", EARLIEST_EVENT, DUE_HORIZON)),
+        ),
+        RawRule(
+            name="no_month_without_events",
+            rule="every month between the first and the last has portal events (none: a missing export?)",
+            entity="events",
+            expectations=(no_month_gaps("ThoiDiem"),),
         ),
     ),
 )

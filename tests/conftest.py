@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,9 @@ import pytest
 from sources.mailbox import MAILBOX
 from sources.portal import PORTAL
 from sources.postal import POSTAL
+from sources.settings import SAMPLE_LANDING_DIR
 from sources.warehouse import connect
+from tests.builds import Build, build, tiny_landing
 
 
 def header(source) -> list[str]:
@@ -81,6 +84,31 @@ def write_xlsx(path: Path, header: list[str], rows: list[list[object]]) -> Path:
         sheet.append(row)
     workbook.save(path)
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Runs started in the test process are recorded in a Dagster home of the session's own,
+    never in the repository's warehouse (a test that needs another sets DAGSTER_HOME itself)."""
+    if "DAGSTER_HOME" not in os.environ:
+        home = tmp_path_factory.mktemp("dagster_home")
+        os.environ["DAGSTER_HOME"] = str(home)
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """`parkpi run` on a copy of the bundled sample, as `make run` does, once per session.
+    Read-only for the tests that share it: a test that changes a build takes a copy
+    (``sample_build.copy(tmp_path / "build")``)."""
+    return build(tmp_path_factory.mktemp("sample_build"), SAMPLE_LANDING_DIR)
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """`parkpi run` on a month of the sample (tests/builds.py TINY_FILES), once per session, for
+    tests about locks, swaps and failures rather than figures. Copy it to change it."""
+    root = tmp_path_factory.mktemp("tiny_build")
+    return build(root, tiny_landing(tmp_path_factory.mktemp("tiny_landing")))
 
 
 @pytest.fixture

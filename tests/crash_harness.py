@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sources.settings import PROJECT_ROOT
 from sources.warehouse import connect, quote
-from tests.test_pipeline import parkpi_env
+from tests.builds import parkpi_env
 
 # the steps of the main job, in the order they run, and what they do
 STAGES = {

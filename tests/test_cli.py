@@ -19,8 +19,8 @@ from sources.loading.errors import PROBLEMS, LoadError
 from sources.loading.reasons import FORMAT_HINTS, TEMPLATES, Reason, render_all
 from sources.registry import SOURCES
 from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
+from tests.builds import parkpi_env
 from tests.conftest import event, write_jsonl
-from tests.test_pipeline import parkpi_env
 
 
 def parkpi(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -13,17 +13,16 @@ import pytest
 
 from serving.snapshot import SNAPSHOT_FILE, verify_snapshot
 from sources.settings import SAMPLE_LANDING_DIR
+from tests.builds import Build, run_parkpi
 from tests.crash_harness import KillPoint, check_private_warehouse, kpi_yearly, run_until_killed
-from tests.test_pipeline import run_on_sample_copy, run_parkpi
 
 SEED = 20261128
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
-    """kpi_yearly of an uninterrupted run on the sample."""
-    root, _, _ = run_on_sample_copy(tmp_path_factory.mktemp("reference"))
-    return kpi_yearly(root / "warehouse" / "parkpi.duckdb")
+@pytest.fixture
+def reference(sample_build: Build) -> list[tuple]:
+    """kpi_yearly of an uninterrupted run on the sample (the session's build)."""
+    return kpi_yearly(sample_build.warehouse)
 
 
 def test_killed_runs_leave_consistent_state_and_the_next_run_converges(reference, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ RUN_NOT_IMPORTED = {
     "dbt-core": "the `dbt` executable dagster-dbt runs",
     "dbt-duckdb": "dbt's DuckDB adapter, loaded by dbt",
     "pytest-timeout": "a pytest plugin (timeout in pyproject.toml)",
+    "pytest-xdist": "a pytest plugin (-n in pyproject.toml)",
     "ruff": "`make lint`",
     "sqlfluff": "`make lint` (dbt SQL)",
 }

@@ -1,5 +1,5 @@
 """The sample-data generator: reproducible bytes, accepted formats, and the two calibration
-figures of contracts/kpis.md, recomputed from the raw committed files with plain DuckDB and
+figures of docs/indicators.md, recomputed from the raw committed files with plain DuckDB and
 openpyxl (no parkpi loader), so a bug in the loader cannot hide a wrong sample."""
 
 from __future__ import annotations

@@ -12,53 +12,29 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
+from quality.suites import SUITES
+from sources.registry import SOURCES
+from sources.settings import PROJECT_ROOT
 from sources.warehouse import connect
-
-
-def parkpi_env(env_root: Path, landing: Path) -> dict[str, str]:
-    """The environment of a `parkpi` command whose warehouse, publish folder and Dagster
-    home live under env_root."""
-    env = dict(os.environ)
-    env.update(
-        PARKPI_LANDING_DIR=str(landing),
-        PARKPI_WAREHOUSE=str(env_root / "warehouse" / "parkpi.duckdb"),
-        PARKPI_PUBLISH_DIR=str(env_root / "warehouse" / "published"),
-        DAGSTER_HOME=str(env_root / "dagster_home"),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def run_parkpi(env_root: Path, landing: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", *args],
-        cwd=PROJECT_ROOT,
-        env=parkpi_env(env_root, landing),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def run_on_sample_copy(root: Path) -> tuple[Path, Path, subprocess.CompletedProcess]:
-    """`parkpi run` on a fresh copy of the bundled sample under root, as `make run` does;
-    returns (root, landing folder, the finished run)."""
-    landing = root / "landing"
-    shutil.copytree(SAMPLE_LANDING_DIR, landing)
-    run = run_parkpi(root, landing)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return root, landing, run
-
-
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory: pytest.TempPathFactory):
-    return run_on_sample_copy(tmp_path_factory.mktemp("sample_run"))
+from tests.builds import Build, parkpi_env, run_parkpi
 
 
 def kpi(root: Path, sql: str, params: list | None = None) -> list[tuple]:
     with connect(root / "warehouse" / "parkpi.duckdb", read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture
+def sample_run(sample_build: Build):
+    """The session's sample build, as (root, landing folder, the run): read-only."""
+    return sample_build.root, sample_build.landing, sample_build.run
+
+
+@pytest.fixture
+def sample_copy(sample_build: Build, tmp_path: Path):
+    """A copy of the session's sample build, as (root, landing folder, the run), to change."""
+    copy = sample_build.copy(tmp_path / "build")
+    return copy.root, copy.landing, copy.run
 
 
 def test_sample_run_reproduces_the_2017_calibration(sample_run) -> None:
@@ -97,19 +73,22 @@ def test_sample_run_summary_counts_loaded_and_rejected_rows(sample_run) -> None:
     assert rejected > 0  # the sample carries a handful of contract-violating rows on purpose
 
 
-def test_repeat_run_reads_nothing_and_gives_the_same_kpis(sample_run) -> None:
-    root, landing, _ = sample_run
+def test_repeat_run_reads_nothing_and_gives_the_same_kpis(sample_build: Build) -> None:
+    # on the shared build itself: a repeat with nothing changed changes nothing, which is the
+    # point (a copy lives in another folder, so its next run would be a full one)
+    root, landing = sample_build.root, sample_build.landing
     before = kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL")
     again = run_parkpi(root, landing)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert again.stdout.count("nothing changed, no file read") == 4
+    assert again.stdout.count("nothing changed, no file read") == len(SOURCES)
     assert kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL") == before
     # nothing to rebuild or re-check: dbt and the checks are skipped, the summary still
     # shows the figures and the check results of the run that built them
     assert "up to date     nothing changed since run" in again.stdout
     assert "parkpi_dbt_models" not in again.stdout and "quality_" not in again.stdout
     assert any(line.startswith("online_services_level3") for line in again.stdout.splitlines())
-    assert "Data quality: 38 checks" in again.stdout
+    checks = sum(len(suite.checks) for suite in SUITES) + sum(1 for s in SOURCES.values() if s.freshness)
+    assert f"Data quality: {checks} checks, {checks - 1} passed, 1 warning, 0 blocking failures" in again.stdout
 
 
 def test_build_state_sees_every_kind_of_change(sample_run, tmp_path: Path) -> None:
@@ -164,8 +143,8 @@ def test_code_digest_follows_the_dbt_project(monkeypatch: pytest.MonkeyPatch, tm
     assert build_state.code_digest() != before
 
 
-def test_new_export_runs_everything_and_duplicates_change_nothing(sample_run) -> None:
-    root, landing, _ = sample_run
+def test_new_export_runs_everything_and_duplicates_change_nothing(sample_copy) -> None:
+    root, landing, _ = sample_copy
     before = kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL")
     export = sorted(landing.glob("portal/2018/**/*.jsonl*"))[0]
     # an overlapping re-export: the same events again under another name
@@ -192,8 +171,8 @@ def test_status_shows_what_is_loaded_and_the_last_run(sample_run) -> None:
     assert run_id in out.stdout or "parkpi_ingest" in out.stdout
 
 
-def test_unreadable_file_fails_the_run_naming_it_and_keeps_loaded_data(sample_run) -> None:
-    root, landing, _ = sample_run
+def test_unreadable_file_fails_the_run_naming_it_and_keeps_loaded_data(sample_copy) -> None:
+    root, landing, _ = sample_copy
     before = kpi(root, "SELECT count(*), sum(hash(MaHoSo, ThoiDiem)) FROM raw_portal.events")
     bad = landing / "portal" / "2020" / "12" / "broken.jsonl.gz"
     bad.write_bytes(gzip.compress(b'{"MaHoSo": "X"}\n' * 100)[:40])

@@ -19,18 +19,24 @@ import pytest
 from serving.report import fmt
 from serving.snapshot import META_TABLE, PUBLISHED_TABLES, SNAPSHOT_FILE, publish_snapshot, verify_snapshot
 from sources.settings import PROJECT_ROOT
-from tests.test_pipeline import run_on_sample_copy, run_parkpi
+from tests.builds import Build, parkpi_env, run_parkpi
 
 DUCKDB_14 = PROJECT_ROOT / ".tools" / "duckdb14" / "bin" / "python"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory):
-    """`parkpi run` on a copy of the bundled sample; returns (root, landing, publish dir)."""
-    root, landing, run = run_on_sample_copy(tmp_path_factory.mktemp("publish_run"))
-    assert "DuckDB snapshot" in run.stdout and "report" in run.stdout
-    return root, landing, root / "warehouse" / "published"
+@pytest.fixture
+def published(sample_build: Build):
+    """The session's sample build (read-only): (root, landing, publish dir)."""
+    assert "DuckDB snapshot" in sample_build.run.stdout and "report" in sample_build.run.stdout
+    return sample_build.root, sample_build.landing, sample_build.publish_dir
+
+
+@pytest.fixture
+def tiny_published(tiny_build: Build, tmp_path: Path):
+    """A copy of the session's small build, to publish again or fail: (root, landing, publish dir)."""
+    copy = tiny_build.copy(tmp_path / "build")
+    return copy.root, copy.landing, copy.publish_dir
 
 
 def warehouse_of(root: Path) -> Path:
@@ -214,8 +220,8 @@ def test_failed_publish_keeps_the_previous_snapshot(published, tmp_path: Path) -
     assert not list(target.glob(".*.tmp*")) and len(list((target / ".versions").iterdir())) == 1
 
 
-def test_readers_see_only_complete_snapshots_while_two_runs_publish(published, tmp_path: Path) -> None:
-    root, landing, publish_dir = published
+def test_readers_see_only_complete_snapshots_while_two_runs_publish(tiny_published, tmp_path: Path) -> None:
+    root, landing, publish_dir = tiny_published
     stop = tmp_path / "stop"
     # The readers write to files, not pipes: a pipe nobody drains during the runs fills up
     # (64 KiB, about a minute of looks) and blocks the reader, which then stops looking.
@@ -257,11 +263,11 @@ def test_readers_see_only_complete_snapshots_while_two_runs_publish(published, t
     assert len(list((publish_dir / ".versions").iterdir())) == 2  # current + previous Parquet set
 
 
-def test_nothing_is_published_when_a_blocking_check_fails(published) -> None:
+def test_nothing_is_published_when_a_blocking_check_fails(tiny_published) -> None:
     """A mailbox report with a negative count that no correction replaces: the checks on
     marts/fct_mailbox_positions fail (dbt's data test fails the dbt step first), the run fails,
     the snapshot stays as it was."""
-    root, landing, publish_dir = published
+    root, landing, publish_dir = tiny_published
     before = verify_snapshot(publish_dir / SNAPSHOT_FILE)
     report = sorted(landing.glob("mailbox/**/*.csv"))[-1]
     lines = report.read_text(encoding="utf-8-sig").splitlines()
@@ -281,17 +287,14 @@ def test_nothing_is_published_when_a_blocking_check_fails(published) -> None:
     assert "fct_mailbox_positions" in run.stdout + run.stderr
     assert "publish__kpi_snapshot started" not in run.stdout  # Dagster did not even start it
     assert verify_snapshot(publish_dir / SNAPSHOT_FILE) == before
-    from tests.test_pipeline import parkpi_env
-
     status = subprocess.run([sys.executable, "-m", "orchestration.cli", "status"], cwd=PROJECT_ROOT,
                             env=parkpi_env(root, landing), capture_output=True, text=True, timeout=120)  # fmt: skip
     assert status.returncode == 1 and "FAILURE" in status.stdout  # `parkpi status` tells the shell too
 
 
-def test_parkpi_report_rewrites_the_report_from_the_snapshot_alone(published, tmp_path: Path) -> None:
-    from tests.test_pipeline import parkpi_env
-
-    root, landing, publish_dir = published
+def test_parkpi_report_rewrites_the_report_from_the_snapshot_alone(sample_build: Build, tmp_path: Path) -> None:
+    copy = sample_build.copy(tmp_path / "build")
+    root, landing, publish_dir = copy.root, copy.landing, copy.publish_dir
     page = next((publish_dir / "report").glob("bao-cao-report-*.html"))
     page.unlink()
     (root / "warehouse" / "parkpi.duckdb").rename(root / "warehouse" / "moved.duckdb")  # not needed
@@ -302,7 +305,7 @@ def test_parkpi_report_rewrites_the_report_from_the_snapshot_alone(published, tm
         (root / "warehouse" / "moved.duckdb").rename(root / "warehouse" / "parkpi.duckdb")
     assert run.returncode == 0, run.stderr
     assert page.exists() and os.path.getsize(page) > 10_000 and str(page) in run.stdout
-    empty = parkpi_env(tmp_path, landing)
+    empty = parkpi_env(tmp_path / "nothing", landing)
     missing = subprocess.run([sys.executable, "-m", "orchestration.cli", "report"], cwd=PROJECT_ROOT,
                              env=empty, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert missing.returncode == 2 and "no published snapshot" in missing.stderr

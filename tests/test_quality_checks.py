@@ -24,6 +24,7 @@ from sources.warehouse import quote
 
 CATALOG_AGENCIES = suite_named("catalog.raw_agencies")
 CATALOG_PROCEDURES = suite_named("catalog.raw_procedures")
+CATALOG_TARGETS = suite_named("catalog.raw_targets")
 DOSSIERS = suite_named("marts.fct_dossiers")
 KPI_YEARLY = suite_named("kpi.kpi_yearly")
 MAILBOX_POSITIONS = suite_named("marts.fct_mailbox_positions")
@@ -97,6 +98,9 @@ CLEAN_RAW = {
             "HieuLucDen": None,
             "MaDonViKeThua": None,
         },
+    ],
+    ("raw_catalog", "targets"): [
+        {"Nam": 2020, "MaChiTieu": "on_time_rate", "PhamVi": "ALL", "GiaTri": 90.0, "GhiChu": "Kế hoạch 05/KH-UBND"},
     ],
     ("raw_catalog", "procedures"): [
         {
@@ -189,7 +193,7 @@ def update(table: str, assignment: str) -> str:
 
 
 EVENTS, SHIPMENTS, REPORTS = "raw_portal.events", "raw_postal.shipments", "raw_mailbox.reports"
-AGENCIES, PROCEDURES = "raw_catalog.agencies", "raw_catalog.procedures"
+AGENCIES, PROCEDURES, TARGETS = "raw_catalog.agencies", "raw_catalog.procedures", "raw_catalog.targets"
 
 CASES = [
     # portal
@@ -218,6 +222,13 @@ CASES = [
     Case(PORTAL_EVENTS, names.DATES_PLAUSIBLE, "ThoiDiem", update(EVENTS, "ThoiDiem = '2009-12-31 23:00:00'")),
     Case(PORTAL_EVENTS, names.DATES_PLAUSIBLE, "ThoiDiem", update(EVENTS, "ThoiDiem = '2026-06-15 12:00:01'")),
     Case(PORTAL_EVENTS, names.DATES_PLAUSIBLE, "NgayHenTra", update(EVENTS, "NgayHenTra = '2027-07-01 17:00:00'")),
+    # an event in March 2017 after January's, and none in February
+    Case(
+        PORTAL_EVENTS,
+        names.NO_MONTH_WITHOUT_EVENTS,
+        None,
+        update(EVENTS, "ThoiDiem = '2017-03-09 10:00:00', NgayHenTra = NULL WHERE TrangThaiHoSo = 9"),
+    ),
     # postal
     Case(POSTAL_SHIPMENTS, names.COLUMNS_PRESENT, None, f"ALTER TABLE {SHIPMENTS} DROP COLUMN _load_id"),
     *[
@@ -290,6 +301,12 @@ CASES = [
         for column in ("MaDonVi", "HieuLucTu")
     ],
     Case(CATALOG_AGENCIES, names.CODES_IN_SETS, "Cap", update(AGENCIES, "Cap = 'thon'")),
+    Case(CATALOG_TARGETS, names.COLUMNS_PRESENT, None, f"ALTER TABLE {TARGETS} DROP COLUMN _load_id"),
+    *[
+        Case(CATALOG_TARGETS, names.REQUIRED_VALUES_PRESENT, column, update(TARGETS, f"{column} = NULL"))
+        for column in ("Nam", "MaChiTieu", "PhamVi", "GiaTri")
+    ],
+    Case(CATALOG_TARGETS, names.DATES_PLAUSIBLE, "Nam", update(TARGETS, "Nam = 2009")),
     *[
         Case(CATALOG_PROCEDURES, names.REQUIRED_VALUES_PRESENT, column, update(PROCEDURES, f"{column} = NULL"))
         for column in ("MaTTHC", "MucDo", "HieuLucTu")

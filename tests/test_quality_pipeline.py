@@ -3,10 +3,7 @@ blocking failure stops what is downstream, results land in dq and Data Docs."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -15,11 +12,14 @@ import pytest
 
 from quality import SUITES, DataDocs, summary_lines
 from quality import checks as names
+from quality.freshness import CHECK_NAME as FRESHNESS
 from quality.suites import RATIO_INDICATORS
 from sources.loading import load_source
 from sources.portal import PORTAL
-from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR, get_settings
+from sources.registry import SOURCES
+from sources.settings import get_settings
 from sources.warehouse import connect
+from tests.builds import Build
 from tests.conftest import event, write_jsonl
 
 # What the bundled sample is known to warn about: a negative count in a December 2017 mailbox
@@ -27,29 +27,10 @@ from tests.conftest import event, write_jsonl
 SAMPLE_WARNINGS = {("mailbox/raw_reports", names.COUNTS_NOT_NEGATIVE)}
 
 
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory: pytest.TempPathFactory):
-    """`parkpi run` on a copy of the bundled sample, as `make run` does."""
-    root = tmp_path_factory.mktemp("quality_sample")
-    landing = root / "landing"
-    shutil.copytree(SAMPLE_LANDING_DIR, landing)
-    env = dict(
-        os.environ,
-        PARKPI_LANDING_DIR=str(landing),
-        PARKPI_WAREHOUSE=str(root / "warehouse" / "parkpi.duckdb"),
-        PARKPI_PUBLISH_DIR=str(root / "warehouse" / "published"),
-        DAGSTER_HOME=str(root / "dagster_home"),
-    )
-    run = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    return root / "warehouse" / "parkpi.duckdb", run
+@pytest.fixture
+def sample_run(sample_build: Build):
+    """The session's sample build (tests/conftest.py): (its warehouse, the run)."""
+    return sample_build.warehouse, sample_build.run
 
 
 def test_sample_passes_every_blocking_check_and_records_each_check(sample_run) -> None:
@@ -61,7 +42,8 @@ def test_sample_passes_every_blocking_check_and_records_each_check(sample_run) -
         ).fetchall()
     assert len({row[0] for row in rows}) == 1  # one run
     recorded = {(row[1], row[2]): row for row in rows}
-    assert set(recorded) == {(suite.asset_path, check.name) for suite in SUITES for check in suite.checks}
+    freshness = {(f"{s.token}/raw_{s.freshness.entity}", FRESHNESS) for s in SOURCES.values() if s.freshness}
+    assert set(recorded) == {(suite.asset_path, check.name) for suite in SUITES for check in suite.checks} | freshness
     assert [key for key, row in recorded.items() if row[3] == "blocking" and not row[4]] == []
     assert {key for key, row in recorded.items() if not row[4]} == SAMPLE_WARNINGS
     assert all(row[5] > 0 for row in rows)  # every check looked at something
@@ -75,9 +57,13 @@ def test_sample_data_docs_and_summary_lines(sample_run, monkeypatch: pytest.Monk
     assert docs.index == warehouse.parent / "data_docs" / "index.html"
     index = docs.index.read_text(encoding="utf-8")
     assert all(suite.name in index for suite in SUITES)
+    # parkpi's offline index (quality/docs_index.py): every GX suite with its latest status
+    statuses = dict(re.findall(r'<tr class="suite" data-suite="([^"]+)" data-status="([^"]+)"', index))
+    assert {name for name, status in statuses.items() if status != "passed"} == {"mailbox.raw_reports"}
+    assert statuses["mailbox.raw_reports"] == "warning" and "<script" not in index
     monkeypatch.setenv("PARKPI_WAREHOUSE", str(warehouse))
     lines = summary_lines(get_settings())
-    checks = sum(len(suite.checks) for suite in SUITES)
+    checks = sum(len(suite.checks) for suite in SUITES) + sum(1 for s in SOURCES.values() if s.freshness)
     assert lines[0].startswith(f"Data quality: {checks} checks, {checks - 1} passed, 1 warning, 0 blocking failures")
     assert "mailbox/raw_reports:counts_not_negative" in lines[1]
     assert lines[-1] == f"Data Docs: {docs.index_url}"

@@ -18,7 +18,7 @@ import psutil
 
 from orchestration.cli.home import DAGSTER_YAML
 from sources.settings import PROJECT_ROOT, SAMPLE_LANDING_DIR
-from tests.test_pipeline import parkpi_env
+from tests.builds import parkpi_env
 
 QUERY = """
 {

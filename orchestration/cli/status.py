@@ -22,5 +22,7 @@ def register(commands) -> argparse.ArgumentParser:
 def handle(_: argparse.Namespace) -> int:
     from orchestration.lib.status import print_status
 
-    dagster_home()
-    return print_status(get_settings())
+    settings = get_settings()
+    if settings.warehouse.exists():  # no Dagster home is created beside a warehouse that is not there
+        dagster_home()
+    return print_status(settings)

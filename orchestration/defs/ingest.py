@@ -7,13 +7,17 @@ changed file (sources.loading.load_source ``periods``). Backfills run as one run
 small and not partitioned.
 """
 
+import hashlib
+import json
+import warnings
+
 import dagster as dg
 
 from orchestration.defs.jobs import RELOAD_MONTHS_TAG
 from orchestration.lib import loaded_state
 from orchestration.lib.resources import WarehouseResource
 from sources.contract import Source
-from sources.loading import LoadError, LoadResult, load_source, summarise_reasons
+from sources.loading import LoadError, LoadResult, discover, load_source, summarise_reasons
 from sources.registry import SOURCES
 from sources.settings import get_settings
 
@@ -71,10 +75,49 @@ def load_metadata(result: LoadResult, entity_name: str) -> dict[str, dg.Metadata
     }
 
 
+def landing_asset_key(source: Source) -> dg.AssetKey:
+    return dg.AssetKey([source.token, "landing_files"])
+
+
+def build_landing_asset(source: Source):
+    """The landing folder of a source as an observable source asset, upstream of its loader, so
+    that lineage starts at the files: landing -> raw -> staging -> marts -> kpi -> publish.
+    Observing it (every run does, or "Observe" in the UI) records the files, their size, the
+    newest file and the newest month loaded from them; its data version changes with any file."""
+
+    @dg.observable_source_asset(
+        key=landing_asset_key(source),
+        group_name=GROUP,
+        description=f"Landing files of the {source.description} under $PARKPI_LANDING_DIR/{source.token}/ "
+        "(docs/landing-files.md).",
+    )
+    def _landing() -> dg.ObserveResult:
+        landing_dir = get_settings().landing_dir
+        files, ignored = discover(landing_dir, source)
+        newest = max(files.values(), key=lambda e: e.mtime_ns, default=None)
+        state = sorted((path, e.size_bytes, e.mtime_ns) for path, e in files.items())
+        loaded = loaded_state.read(get_settings().warehouse, source)["files"]
+        months = [entry[4] for entry in loaded.values() if len(entry) > 4 and entry[4]]
+        metadata = {
+            "files": dg.MetadataValue.int(len(files)),
+            "bytes": dg.MetadataValue.int(sum(e.size_bytes for e in files.values())),
+            "newest_file": dg.MetadataValue.text(newest.relative_path if newest else ""),
+            "ignored": dg.MetadataValue.json(ignored),
+            "folder": dg.MetadataValue.path(str(landing_dir / source.token)),
+        }
+        if source.period_field:
+            metadata["newest_month_loaded"] = dg.MetadataValue.text(max(months, default=""))
+        digest = hashlib.sha256(json.dumps(state).encode()).hexdigest()[:16]
+        return dg.ObserveResult(metadata=metadata, data_version=dg.DataVersion(digest))
+
+    return _landing
+
+
 def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
     specs = [
         dg.AssetSpec(
             key=raw_asset_key(source, entity.name),
+            deps=[landing_asset_key(source)],
             group_name=GROUP,
             partitions_def=partitions_of(source),
             kinds={"duckdb", "python"},
@@ -120,5 +163,9 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
 
 
 ingest_assets = [build_ingest_asset(source) for source in SOURCES.values()]
+with warnings.catch_warnings():
+    # observable source assets are "beta" in Dagster 1.13 (used here as documented)
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    landing_assets = [build_landing_asset(source) for source in SOURCES.values()]
 
-defs = dg.Definitions(assets=ingest_assets)
+defs = dg.Definitions(assets=[*landing_assets, *ingest_assets])

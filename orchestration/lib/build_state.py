@@ -24,7 +24,7 @@ import duckdb
 from serving.snapshot import SNAPSHOT_FILE
 from sources.loading import pending_changes
 from sources.registry import SOURCES
-from sources.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+from sources.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, local_now
 from sources.warehouse import connect, quote
 
 STATE_TABLE = "meta.build_state"
@@ -95,7 +95,7 @@ def record(settings: Settings, run_id: str) -> None:
         )
         con.execute("BEGIN")
         con.execute(f"DELETE FROM {STATE_TABLE}")
-        con.execute(f"INSERT INTO {STATE_TABLE} VALUES (?, current_localtimestamp()::TIMESTAMP, ?)", [run_id, state])
+        con.execute(f"INSERT INTO {STATE_TABLE} VALUES (?, ?, ?)", [run_id, local_now(), state])
         con.execute("COMMIT")
 
 

@@ -6,9 +6,10 @@ Dagster's default console logger prints run ids and every engine event; a person
 
 import logging
 import sys
-import time
 
 import dagster as dg
+
+from sources.settings import local_time
 
 _STEP_EVENTS = {
     dg.DagsterEventType.STEP_START: "started",
@@ -35,7 +36,7 @@ class CompactHandler(logging.Handler):
         meta = getattr(record, "dagster_meta", None) or {}
         step = meta.get("step_key") or ""
         event = meta.get("dagster_event")
-        clock = time.strftime("%H:%M:%S", time.localtime(record.created))
+        clock = f"{local_time(record.created):%H:%M:%S}"
         if event is not None:
             label = _STEP_EVENTS.get(event.event_type)
             if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:

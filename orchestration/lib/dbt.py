@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 from functools import cached_property
@@ -42,8 +43,14 @@ def prepare_dbt(*, force: bool = False) -> None:
     project. The CLI and tests call this before loading definitions; `dagster dev` does it
     through prepare_if_dev()."""
     project = dbt_project()
-    if force or not _manifest_is_current(project):
-        project.preparer.prepare(project)
+    target = Path(project.project_dir) / "target"
+    target.mkdir(parents=True, exist_ok=True)
+    # Runs on other warehouses from the same checkout may start at the same moment (the tests
+    # do): one parses, the others wait and find the manifest current.
+    with (target / ".prepare.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if force or not _manifest_is_current(project):
+            project.preparer.prepare(project)
 
 
 class LeanDbtCliResource(DbtCliResource):

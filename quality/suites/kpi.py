@@ -32,8 +32,8 @@ RATIOS_THAT_MAY_EXCEED_1 = ("mailbox_active_rate",)
 _KPI_KEY = ("year", "scope", "scope_code", "indicator")
 
 # For every (year, scope, scope code) with data of a source, each indicator of that source; the
-# catalogue indicators every year at province scope and never at agency scope (contracts/kpis.md,
-# "Which years appear" and "Scopes"). Duplicates are one_row_per_key's business.
+# catalogue indicators every year at province scope and never at agency scope (docs/indicators.md,
+# "Which years have a figure" and "Scopes"). Duplicates are one_row_per_key's business.
 _INDICATORS_COMPLETE_SQL = """
 with
 kpi as (

@@ -19,6 +19,7 @@ from quality.checks import (
 )
 from sources.contract import LINEAGE_COLUMNS, RUN_TIME_BOUNDS, Entity, Expectation, Source
 from sources.registry import SOURCES
+from sources.warehouse import quote
 
 RAW_KEY_COLUMNS = ("_source_file", "_source_line")
 
@@ -77,12 +78,36 @@ def as_expect(expectation: Expectation) -> Expect:
             or_equal=True,
             ignore_row_if="either_value_is_missing",
         )
+    if expectation.kind == "no_month_gaps":
+        column = quote(expectation.column)
+        return expect(
+            "UnexpectedRowsExpectation",
+            unexpected_rows_query=f"""
+                with
+                months as (
+                    select distinct date_trunc('month', {column}) as month from {{batch}} where {column} is not null
+                ),
+                expected as (
+                    select unnest(generate_series(min(month), max(month), interval 1 month)) as month from months
+                )
+                select strftime(expected.month, '%Y-%m') as month_without_rows
+                from expected
+                where expected.month not in (select months.month from months)
+                order by 1""",
+        )
     raise ValueError(f"unknown expectation kind {expectation.kind}")
 
 
 def raw_suite(source: Source, entity: Entity) -> Suite:
     own = [
-        Check(name=rule.name, blocking=False, rule=rule.rule, expectations=tuple(map(as_expect, rule.expectations)))
+        Check(
+            name=rule.name,
+            blocking=False,
+            rule=rule.rule,
+            expectations=tuple(map(as_expect, rule.expectations)),
+            # a month gap is found as a month, not a row of the table
+            key_columns=("month_without_rows",) if any(e.kind == "no_month_gaps" for e in rule.expectations) else None,
+        )
         for rule in source.raw_rules
         if rule.entity == entity.name
     ]

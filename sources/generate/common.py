@@ -29,7 +29,7 @@ ROOT_CODE = f"000.00.00.{PROVINCE}"
 # activity seed so benchmark data and the committed sample share one catalogue.
 CATALOG_SEED = 20171231
 
-# Calibration targets from contracts/kpis.md (binding for the committed sample).
+# Calibration targets (docs/indicators.md, "The sample's figures"; binding for the committed sample).
 CALIBRATION_DAY = date(2017, 12, 31)
 LEVEL3_ON_CALIBRATION_DAY = 154
 MAILBOX_CALIBRATION_YEAR = 2017

@@ -14,7 +14,6 @@ File names and values are always passed to DuckDB as parameters, never pasted in
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from sources.loading.changes import ChangeSet, compute_changes
 from sources.loading.discovery import discover
 from sources.loading.manifest import delete_files, ensure_raw_schema, read_manifest, refresh_mtimes, write_manifest
 from sources.loading.readers import read_files
+from sources.settings import local_now
 from sources.warehouse import quote
 
 Progress = Callable[[str], None]
@@ -113,7 +113,7 @@ def _describe(source: Source, total: int, changes: ChangeSet, periods, ignored: 
 
 def _load(con, source: Source, files, changes: ChangeSet, result: LoadResult, say: Progress) -> None:
     schema = quote(source.schema)
-    now = dt.datetime.now().replace(microsecond=0)
+    now = local_now()
     load_id = con.execute(f"SELECT coalesce(max(_load_id), 0) + 1 FROM {schema}.loads").fetchone()[0]
     result.load_id = load_id
     to_read = [files[p] for p in changes.added + changes.changed]
@@ -130,10 +130,11 @@ def _load(con, source: Source, files, changes: ChangeSet, result: LoadResult, sa
                 result.rows_loaded = sum(loaded for loaded, _ in per_file.values())
                 result.rows_rejected = sum(rejected for _, rejected in per_file.values())
                 con.execute(
-                    f"INSERT INTO {schema}.loads VALUES (?, ?, current_localtimestamp()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO {schema}.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         load_id,
                         now,
+                        local_now(),
                         len(changes.added),
                         len(changes.changed),
                         len(changes.removed),

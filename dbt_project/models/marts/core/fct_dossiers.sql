@@ -9,8 +9,8 @@
 }}
 
 {#-
-    One row per dossier with at least one valid portal event (contracts/kpis.md, "Dossier
-    facts"), incremental:
+    One row per dossier with at least one valid portal event (docs/indicators.md, "From
+    events to dossiers"), incremental:
 
     * `_max_load_id` is the highest portal load that listed the dossier in
       raw_portal.dossier_changes; the highest value in the table is the last load already

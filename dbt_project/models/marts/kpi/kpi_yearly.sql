@@ -1,5 +1,5 @@
 {#-
-    The published KPI table of contracts/kpis.md: one row per (year, scope, scope_code,
+    The published KPI table of docs/indicators.md: one row per (year, scope, scope_code,
     indicator), with the figure of Y-1 at the same scope and the change and trend. These
     are kpi_periodic's `ytd` 12 rows (the whole year): no indicator is defined twice.
 -#}
