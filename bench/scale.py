@@ -161,12 +161,15 @@ def parkpi_run(label: str, env: dict, work: Path, warehouse: Path) -> dict:
     failed: list[str] = []
     run_id = None
     assert process.stdout is not None
+    first_step = last_step = None
     with log.open("w") as out:
         for line in process.stdout:
-            out.write(line)
             now = time.perf_counter()
+            out.write(f"{now - started:8.1f} {line}")  # when each line came, for a look at the gaps
             match = STEP_LINE.match(line)
             if match:
+                first_step = first_step or now
+                last_step = now
                 step, what = match.groups()
                 if what == "started":
                     running[step] = now
@@ -204,6 +207,10 @@ def parkpi_run(label: str, env: dict, work: Path, warehouse: Path) -> dict:
             for p in PHASES
         },
         "steps": steps,
+        # "other" = before the first step (Python, Dagster definitions, planning) + after the last
+        # (the run's end, build state, summary)
+        "before_steps_seconds": (first_step or started) - started,
+        "after_steps_seconds": wall - ((last_step or started) - started),
         "failed_steps": failed,
         "load_before": load_before,
         "load_after": os.getloadavg(),
@@ -423,6 +430,11 @@ def report_run(figure: dict, rows: int) -> None:
             f"spill {p['peak_spill'] / MIB:7,.0f} MiB",
             flush=True,
         )
+    print(
+        f"    (other: {figure['before_steps_seconds']:.1f} s before the first step, "
+        f"{figure['after_steps_seconds']:.1f} s after the last)",
+        flush=True,
+    )
     if "dbt" in figure:
         slow = ", ".join(f"{name} {seconds:.1f}" for seconds, _kind, name in figure["dbt"]["slowest"][:6])
         print(f"    dbt nodes: {figure['dbt']['dbt_elapsed']:.1f} s inside dbt; slowest: {slow}", flush=True)
