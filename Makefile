@@ -69,6 +69,7 @@ lint: install
 	.venv/bin/ruff check $(PY_DIRS)
 	.venv/bin/ruff format --check $(PY_DIRS)
 	.venv/bin/sqlfluff lint dbt_project
+	@if git grep -nE '^(<<<<<<<|>>>>>>>)( |$$)' -- . ':!uv.lock'; then echo "merge conflict markers left in the files above" >&2; exit 1; fi
 
 bench: install
 	.venv/bin/python bench/ingest.py --events $${BENCH_EVENTS:-1000000}

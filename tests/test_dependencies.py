@@ -5,10 +5,13 @@ against the dev group), apart from the few tools that are run, not imported (nam
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
 import re
 import sys
 import tomllib
-from importlib.metadata import packages_distributions
+from importlib.metadata import distribution, packages_distributions
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +40,27 @@ def requirement_name(requirement: str) -> str:
     return normalise(re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement.strip()).group(0))
 
 
+@functools.cache
+def owner(module: str, candidates: tuple[str, ...]) -> tuple[str, ...]:
+    """The distribution(s) a module comes from. A namespace such as ``dbt`` is shared by several
+    (dbt-core, dbt-adapters, dbt-duckdb): the one whose files hold the imported module owns it."""
+    if len(candidates) < 2:
+        return candidates
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin:
+        return candidates
+    origin = Path(spec.origin).resolve()
+    for name in candidates:
+        dist = distribution(name)
+        for file in dist.files or ():
+            if Path(dist.locate_file(file)).resolve() == origin:
+                return (name,)
+    return candidates
+
+
 def imported_distributions(folders: tuple[str, ...]) -> dict[str, set[str]]:
     """{distribution: files importing it} for third-party imports under ``folders``."""
     local = {p.name for p in PROJECT_ROOT.iterdir() if p.is_dir()} | {"tests"}
@@ -56,8 +80,8 @@ def imported_distributions(folders: tuple[str, ...]) -> dict[str, set[str]]:
                     top = module.split(".")[0]
                     if top in local or top in sys.stdlib_module_names or top == "__future__":
                         continue
-                    for distribution in distributions.get(top, [top]):
-                        found.setdefault(normalise(distribution), set()).add(str(path.relative_to(PROJECT_ROOT)))
+                    for name in owner(module, tuple(distributions.get(top, [top]))):
+                        found.setdefault(normalise(name), set()).add(str(path.relative_to(PROJECT_ROOT)))
     return found
 
 

@@ -70,6 +70,7 @@ CATALOG_HEADERS = {
         "HieuLucTu",
         "HieuLucDen",
     ],
+    "targets.csv": ["Nam", "MaChiTieu", "PhamVi", "GiaTri", "GhiChu"],
 }
 
 
@@ -128,7 +129,7 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path: Path) -> None:
     assert [p for p in fresh if fresh[p] != committed[p]] == []
     # The sample's README lists exactly the deliberately bad rows.
     documented = re.findall(
-        r"^\| (portal|postal|mailbox) \| `([^`]+)` \| (\d+) \|",
+        r"^\| (portal|postal|mailbox|catalog) \| `([^`]+)` \| (\d+) \|",
         (SAMPLE / "README.md").read_text(encoding="utf-8"),
         re.MULTILINE,
     )

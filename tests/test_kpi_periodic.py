@@ -1,29 +1,21 @@
-"""kpi_periodic, kpi_yearly and kpi_targets on the bundled sample, built once for the module.
+"""kpi_periodic, kpi_yearly and kpi_targets on the bundled sample (the session's shared
+`parkpi run` build, tests/conftest.py sample_build).
 
-The sample is loaded with the real loader and `dbt build` runs every model, data test and
-unit test on it. The tests then check properties that hold whatever the figures are:
-`ytd` 12 is kpi_yearly row for row, the period calendar, sums of months for additive
-indicators, the end-of-period reading of point-in-time ones, which periods have rows, and the
-plan's targets against kpi_yearly. (The figures themselves are checked against an
-independent computation in tests/test_oracle.py.)
+The tests check properties that hold whatever the figures are: `ytd` 12 is kpi_yearly row
+for row, the period calendar, sums of months for additive indicators, the end-of-period
+reading of point-in-time ones, which periods have rows, the same-period prior, and the plan's
+targets against kpi_yearly. (The figures themselves are checked against an independent
+computation in tests/test_oracle.py, the period edges by dbt unit tests.)
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from sources.loading import load_source
-from sources.registry import SOURCES
-from sources.settings import SAMPLE_LANDING_DIR
-from sources.warehouse import connect
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+from tests.builds import Build
 
 # Additive over months: a quarter or a year to date is the sum of its months (a month
 # without a row has nothing: 0).
@@ -39,32 +31,8 @@ AT_PERIOD_END = ("overdue_open_at_year_end", "online_services_level3", "online_s
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("kpi_periodic")
-    path = workdir / "parkpi.duckdb"
-    con = connect(path, memory_limit="1GB")
-    try:
-        for source in SOURCES.values():
-            load_source(con, source, SAMPLE_LANDING_DIR)
-    finally:
-        con.close()
-    # dbt in its own process: dbt-duckdb keeps its connection open in the process that ran it.
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from dbt.cli.main import cli; cli()",
-            "build",
-            *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
-            *("--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")),
-        ],
-        env={**os.environ, "PARKPI_WAREHOUSE": str(path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stdout[-5000:]
-    return path
+def warehouse(sample_build: Build) -> Path:
+    return sample_build.warehouse
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

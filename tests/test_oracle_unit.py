@@ -249,7 +249,7 @@ def test_comparison_reports_every_kind_of_difference(yearly) -> None:
 
 def test_targets_by_hand(tables: Tables) -> None:
     got = {(r["year"], r["scope_code"], r["indicator"]): r for r in tables.kpi_targets()}
-    assert len(got) == 11  # 12 valid lines, one key twice; the rejected lines replace nothing
+    assert len(got) == 12  # 13 valid lines, one key twice; the rejected lines replace nothing
     expected = {
         # (year, scope, indicator): (target, value, target_met)
         (2023, "ALL", "on_time_rate"): (0.5, 10 / 14, True),  # the later "abc" line is rejected
@@ -258,6 +258,7 @@ def test_targets_by_hand(tables: Tables) -> None:
         (2023, "ALL", "online_services_level3"): (1000.0, 2.0, False),
         (2024, C, "postal_avg_delivery_days"): (1.5, 2.25, False),
         (2025, "ALL", "dossiers_received"): (10.0, None, None),
+        (2020, "ALL", "on_time_rate"): (0.99, None, None),
         (2023, C, "postal_return_rate"): (0.925, 3 / 11, False),
         (2023, D, "mailbox_active_rate"): (0.8, 50 / 60, True),
         (2023, "ALL", "overdue_open_at_year_end"): (2.0, 2.0, True),  # equal meets a "lower" target
@@ -278,7 +279,7 @@ def test_targets_file_rejects_by_the_contract(tmp_path: Path) -> None:
     parsed = parse_targets(landing)
     expected_rejected = [line for line, (_, valid) in enumerate(edge_cases.TARGET_ROWS, start=2) if not valid]
     assert [line for _, line, _ in parsed.rejected] == expected_rejected
-    assert all(file == "catalog/targets.csv" for file, _, _ in parsed.rejected)
+    assert all(file == "catalog/edge/targets.csv" for file, _, _ in parsed.rejected)
     reasons = dict((line, reason) for _, line, reason in parsed.rejected)
     assert "merged into 'EDGE.B'" in reasons[5]
     assert "no agency scope" in reasons[6]

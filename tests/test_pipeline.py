@@ -207,6 +207,7 @@ def test_ingest_assets_materialise_with_dagster(settings_env: Path, landing: Pat
         "mailbox/raw_reports",
         "catalog/raw_agencies",
         "catalog/raw_procedures",
+        "catalog/raw_targets",
     }
     with connect(warehouse, read_only=True) as con:
         for key, table in (("portal/raw_events", "raw_portal.events"), ("mailbox/raw_reports", "raw_mailbox.reports")):

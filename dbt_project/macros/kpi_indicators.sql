@@ -1,15 +1,10 @@
 {#-
-<<<<<<< HEAD
-    The 19 indicators of docs/indicators.md, in the contract's order, as listed once in
+    The 19 indicators of docs/indicators.md, in that page's order, as listed once in
     dbt_project.yml (`vars: kpi_indicators`, where the Python loader reads them too): a list
     of mappings with code, group, unit, better, name_vi, name_en, definition.
     dim_indicators renders this list; the KPI models use it to (un)pivot.
-=======
-    The 19 indicators of docs/indicators.md, in that page's order: the one place that
-    lists them. dim_indicators renders this list; the KPI models use it to (un)pivot.
->>>>>>> docs
 
-    group   = the source whose data decides which periods have a row ("Which years appear")
+    group   = the source whose data decides which periods have a row
     better  = higher | lower | none (volumes, "–" in the contract)
 -#}
 {% macro kpi_indicators() %}

@@ -2,9 +2,9 @@
 loader for every source, then `dbt run` (the models only; the dbt tests and the GX checks
 have their own test modules).
 
-Each build runs in its own process (`python -m tests.oracle.build`), so that the tests can
-build their two warehouses side by side and dbt-duckdb's connection, which stays open in
-the process that ran dbt, never locks a file the tests read. The loader is called in one
+Each build runs in its own process (`python -m tests.oracle.build`), so that it runs beside
+the session's other builds and dbt-duckdb's connection, which stays open in the process that
+ran dbt, never locks a file the tests read. The loader is called in one
 place (`load_and_transform`): a move of the loader is a one-line change here.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -55,8 +56,10 @@ def load_and_transform(landing: Path, workdir: Path) -> Path:
     return warehouse
 
 
-def generate(landing: Path, seed: int, scale: float) -> None:
-    """A landing folder from the sample generator, with another seed and scale."""
+def generate(landing: Path, seed: int, scale: float, from_year: int | None = None) -> None:
+    """A landing folder from the sample generator, with another seed and scale; with
+    `from_year`, the year folders of earlier years are left out (`<source>/<year>/`: fewer
+    files to load, and dossiers cut off at the start, as in a real first export)."""
     subprocess.run(
         [sys.executable, "-m", "sources.generate", "--out", str(landing), "--seed", str(seed), "--scale", str(scale)],
         cwd=PROJECT_ROOT,
@@ -64,10 +67,14 @@ def generate(landing: Path, seed: int, scale: float) -> None:
         capture_output=True,
         timeout=600,
     )
+    if from_year is not None:
+        for folder in landing.glob("*/[0-9][0-9][0-9][0-9]"):
+            if folder.is_dir() and int(folder.name) < from_year:
+                shutil.rmtree(folder)
 
 
 @dataclass
-class Build:
+class BuildProcess:
     """A build running in its own process."""
 
     landing: Path
@@ -86,28 +93,29 @@ class Build:
 
 
 def start_build(
-    landing: Path, workdir: Path, *, generated: tuple[int, float] | None = None, edge_cases: bool = False
-) -> Build:
-    """Start building a warehouse from `landing`; with `generated` (seed, scale) the landing
-    folder is first generated, with `edge_cases` the hand-written edge cases are written on top."""
+    landing: Path, workdir: Path, *, generated: tuple[int, float, int] | None = None, edge_cases: bool = False
+) -> BuildProcess:
+    """Start building a warehouse from `landing`; with `generated` (seed, scale, first year)
+    the landing folder is first generated, with `edge_cases` the hand-written edge cases are
+    written on top."""
     command = [sys.executable, "-m", "tests.oracle.build", str(landing), str(workdir)]
     if generated:
-        command += ["--generate", str(generated[0]), str(generated[1])]
+        command += ["--generate", *(str(value) for value in generated)]
     if edge_cases:
         command.append("--edge-cases")
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return Build(landing, workdir, process)
+    return BuildProcess(landing, workdir, process)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("landing", type=Path)
     parser.add_argument("workdir", type=Path)
-    parser.add_argument("--generate", nargs=2, metavar=("SEED", "SCALE"))
+    parser.add_argument("--generate", nargs=3, metavar=("SEED", "SCALE", "FROM_YEAR"))
     parser.add_argument("--edge-cases", action="store_true")
     args = parser.parse_args(argv)
     if args.generate:
-        generate(args.landing, int(args.generate[0]), float(args.generate[1]))
+        generate(args.landing, int(args.generate[0]), float(args.generate[1]), int(args.generate[2]))
     if args.edge_cases:
         from tests.oracle import edge_cases
 

@@ -54,15 +54,21 @@ def differences(
     ours = {tuple(row[k] for k in key): row for row in mine}
     published = {tuple(row[k] for k in key): row for row in theirs}
     problems: list[str] = []
-    only_ours = sorted(set(ours) - set(published), key=repr)
-    only_published = sorted(set(published) - set(ours), key=repr)
+    only_ours = sorted(ours.keys() - published.keys(), key=repr)
+    only_published = sorted(published.keys() - ours.keys(), key=repr)
     problems += [f"missing from the warehouse: {k} (oracle {_show(ours[k], columns)})" for k in only_ours]
     problems += [f"not in the oracle: {k} (warehouse {_show(published[k], columns)})" for k in only_published]
-    for k in sorted(set(ours) & set(published), key=repr):
-        a, b = ours[k], published[k]
-        bad = [c for c in columns if not _close(c, a["indicator"], a[c], b[c], a)]
+    unequal = []
+    for k, a in ours.items():
+        b = published.get(k)
+        if b is None:
+            continue
+        # most figures are exactly equal: only the others go through the tolerance rules
+        bad = [c for c in columns if a[c] != b[c] and not _close(c, a["indicator"], a[c], b[c], a)]
         if bad:
-            problems.append(f"{k}: " + "; ".join(f"{c} oracle={a[c]!r} warehouse={b[c]!r}" for c in bad))
+            unequal.append((repr(k), a, b, bad))
+    for k, a, b, bad in sorted(unequal, key=lambda item: item[0]):
+        problems.append(f"{k}: " + "; ".join(f"{c} oracle={a[c]!r} warehouse={b[c]!r}" for c in bad))
     if len(problems) > limit:
         problems = problems[:limit] + [f"... and {len(problems) - limit} more"]
     return problems

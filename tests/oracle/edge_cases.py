@@ -4,7 +4,7 @@ Its codes (`EDGE.*`, `EDGE-*`, waybills `EE…VN`) and years stay clear of the g
 sample data (2016–2020), so it can be written on top of a generated landing folder: one
 warehouse then holds both, and every 2023–2024 row and every `EDGE.*` row is this folder's.
 Its catalogue sits in `catalog/edge/` (catalogue files are recognised by name at any depth);
-its targets in `catalog/targets.csv`.
+its targets in `catalog/edge/targets.csv` (before a generated `catalog/targets.csv` in path order).
 
 `write_landing(root)` writes the files; `raw()` gives the raw rows the loader must make of
 them (valid rows only, values parsed, with `_source_file` and `_source_line`), so that the
@@ -44,7 +44,8 @@ What is in it (E… are dossiers `EDGE-E…`):
   first (`2023-sua.csv`), a repeated line, quarterly and stopped reporters, active > issued;
 - 2024 has data in some months only (portal January, February, April; mailbox March;
   postal January and June);
-- targets.csv: valid, replaced, rejected and unmatched targets.
+- targets.csv: valid, replaced, rejected and unmatched targets, and a 2020 target that a
+  generated `catalog/targets.csv` (later in path order) replaces.
 """
 
 from __future__ import annotations
@@ -325,7 +326,9 @@ TARGET_ROWS: list[tuple[tuple[str, ...], bool]] = [
     (("2023", "online_payment_rate", "ALL", "0", ""), True),
     (("2023", "mailboxes_new", "ALL", "", "no value"), False),
     (("2023", "mailboxes_issued", C, "1.234.567", ""), True),
+    (("2020", "on_time_rate", "ALL", "99%", "a generated catalog/targets.csv comes later"), True),
 ]
+TARGETS_FILE = "catalog/edge/targets.csv"
 
 
 # ---------------------------------------------------------------------------- writing
@@ -360,7 +363,7 @@ def write_landing(root: Path) -> Path:
         _write(root, relative, _csv_text(MAILBOX_HEADER, _valid(rows)))
     _write(root, "catalog/edge/agencies.csv", _csv_text(AGENCY_HEADER, AGENCY_ROWS))
     _write(root, "catalog/edge/procedures.csv", _csv_text(PROCEDURE_HEADER, PROCEDURE_ROWS))
-    _write(root, "catalog/targets.csv", _csv_text(TARGET_HEADER, [row for row, _ in TARGET_ROWS]))
+    _write(root, TARGETS_FILE, _csv_text(TARGET_HEADER, [row for row, _ in TARGET_ROWS]))
     return root
 
 
@@ -455,7 +458,7 @@ def raw() -> Raw:
             "PhamVi": row[2],
             "GiaTri": target_value(row[3]),
             "GhiChu": _empty(row[4]),
-            "_source_file": "catalog/targets.csv",
+            "_source_file": TARGETS_FILE,
             "_source_line": line,
         }
         for line, (row, valid) in enumerate(TARGET_ROWS, start=2)

@@ -190,6 +190,7 @@ class Figures:
         self.accepted = _MonthIndex()
         for shipment in self.shipments:
             self.accepted.add(shipment["Ngày chấp nhận"], shipment)
+        self._levels: dict[date, tuple[set[str], set[str]]] = {}
         self.report_months = _MonthIndex()
         for report in self.reports:
             self.report_months.add(report["Kỳ báo cáo"], report)
@@ -284,17 +285,24 @@ class Figures:
                 tally.active += r["Số hộp thư đang sử dụng"]
         return {scope: tally.values() for scope, tally in tallies.items()}
 
+    def levels_on(self, day: date) -> tuple[set[str], set[str]]:
+        """Procedures with a row at level 3, and at level 4, in force on that day (any row in
+        force, kpi-decisions 18)."""
+        if day not in self._levels:
+            level3, level4 = set(), set()
+            for code, rows in self.procedure_rows.items():
+                levels = {row["MucDo"] for row in rows if _in_force(row, day)}
+                if 3 in levels:
+                    level3.add(code)
+                if 4 in levels:
+                    level4.add(code)
+            self._levels[day] = (level3, level4)
+        return self._levels[day]
+
     def catalog(self, window: Window) -> dict[str, float | None]:
-        """Province only: procedure levels on the last day of W (any row in force, kpi-decisions
-        18), and which of them received a dossier through channel 2 in W (kpi-decisions 10)."""
-        day = window.end
-        level3, level4 = set(), set()
-        for code, rows in self.procedure_rows.items():
-            levels = {row["MucDo"] for row in rows if _in_force(row, day)}
-            if 3 in levels:
-                level3.add(code)
-            if 4 in levels:
-                level4.add(code)
+        """Province only: procedure levels on the last day of W, and which of them received a
+        dossier through channel 2 in W (kpi-decisions 10)."""
+        level3, level4 = self.levels_on(window.end)
         online = {d.procedure for d in self.received.within(window) if d.channel == 2}
         offered = level3 | level4
         return {

@@ -72,14 +72,15 @@ class Tables:
         for year in self.figures.data_years():
             for window, before in zip(periodic_windows(year), periodic_windows(year - 1), strict=True):
                 current, prior = self.values(window), self.values(before)
+                start, end = window.start, window.end
                 for (scope, scope_code, indicator), value in current.items():
                     rows.append(
                         {
                             "period_type": window.period_type,
                             "year": year,
                             "period": window.period,
-                            "period_start": window.start,
-                            "period_end": window.end,
+                            "period_start": start,
+                            "period_end": end,
                             "scope": scope,
                             "scope_code": scope_code,
                             "indicator": indicator,

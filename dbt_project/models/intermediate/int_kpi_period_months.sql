@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
 {#-
-    The reporting periods of contracts/kpis.md ("Periods") and the months each one spans:
+    The reporting periods of docs/indicators.md ("Periods") and the months each one spans:
     one row per (period_type, year, period, month in the window), for every year from the
     first to the last with data of any source. A period's window runs from period_start
     00:00:00 to period_end 23:59:59.

@@ -2,7 +2,7 @@
 
 {#-
     The months in which each indicator group's source has data, per scope: the building
-    block of "which periods have a row" (contracts/kpis.md, "Periods"; kpi-decisions 14, 15):
+    block of "which periods have a row" (docs/indicators.md, "Periods"; kpi-decisions 14, 15):
     portal  - a valid event in the month (agency: of a dossier whose agency fact resolves to it);
     postal  - a shipment accepted in the month (agency: its Mã đơn vị, resolved);
     mailbox - a report month (agency: reported by it or a predecessor).

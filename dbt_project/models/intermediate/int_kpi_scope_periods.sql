@@ -2,7 +2,7 @@
 
 {#-
     Which (period, scope, scope_code) rows each indicator group has ("Which periods have a
-    row" in contracts/kpis.md; kpi-decisions 14, 15): a period has a row when its source has
+    row" in docs/indicators.md; kpi-decisions 14, 15): a period has a row when its source has
     data in one of the period's months (int_kpi_scope_months); the catalogue group has every
     province period that any of the other three has, and no agency rows.
 -#}

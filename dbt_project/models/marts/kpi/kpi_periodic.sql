@@ -1,5 +1,5 @@
 {#-
-    The published periodic KPI table of contracts/kpis.md ("Periods"): one row per
+    The published periodic KPI table of docs/indicators.md ("Periods"): one row per
     (period_type, year, period, scope, scope_code, indicator) for the periods in which the
     indicator's source has data, with the figure of the same period of Y-1 (same type and
     number) at the same scope, the change and the trend. kpi_yearly is its ytd 12 rows.

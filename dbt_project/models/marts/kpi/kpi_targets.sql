@@ -1,5 +1,5 @@
 {#-
-    The published table of the plan's targets (contracts/kpis.md, "Targets"): one row per
+    The published table of the plan's targets (docs/indicators.md, "Targets"): one row per
     target that passed the contract, beside the kpi_yearly value for the same year, scope
     and indicator, the gap and whether the target is met ("better" higher and volumes:
     value >= target; lower: value <= target; NULL without a value).
