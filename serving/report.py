@@ -10,7 +10,10 @@ see ``serving.periods``).
 The page: a narrative paragraph per language, the headline indicators against the same period
 of the year before (and the plan's targets where ``kpi_targets`` has one), the same period over
 the years, this year month by month against last year, and the agency table (sortable, the
-agencies to act on flagged). Charts are inline SVG drawn here; the page needs no network.
+agencies to act on flagged). Where the snapshot has the drill-through tables (``serving.drill``):
+under each headline ratio what moved it (the agencies with the largest contributions to its
+change either way), and each agency's overdue open dossiers at the period's end, linked from the
+agency table. Charts are inline SVG drawn here; the page needs no network.
 HTML comes from the Jinja2 templates in ``serving/templates`` (autoescaped); every number and
 date is formatted by Babel (``serving.i18n``).
 
@@ -138,6 +141,9 @@ def _context(data: ReportData, province: str) -> dict:
         "flagged_per_kind": FLAGGED_PER_KIND,
         "min_finished": MIN_FINISHED_FOR_ON_TIME_FLAG,
         "trends": TRENDS,
+        "movers": data.movers,
+        "overdue": data.overdue,
+        "overdue_codes": {agency.agency_code for agency in data.overdue or []},
         "snapshot_id": data.snapshot_id or "–",
         "published_at": data.published_at,
         "generated_at": dt.datetime.now().replace(microsecond=0),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from serving.collation import vietnamese_sort_key
+from serving.drill import AgencyOverdue, Movers, has_drill_tables, overdue_dossiers, what_moved
 from serving.periods import Period, default_period
 
 # the agency table: what leadership acts on, in this order
@@ -118,6 +119,10 @@ class ReportData:
     agency_target_columns: list[str]  # the agency columns that have a target for some agency
     snapshot_id: str | None
     published_at: dt.datetime | None
+    # drill-through (serving.drill), when the snapshot has its tables: what moved each ratio,
+    # and the overdue open dossiers per agency at the period's end (None: not in the snapshot)
+    movers: dict[str, Movers] = field(default_factory=dict)
+    overdue: list[AgencyOverdue] | None = None
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -322,6 +327,11 @@ def load(con: duckdb.DuckDBPyConnection, period: Period) -> ReportData:
     with_targets = {code for agency in agencies for code in agency.targets}
     agency_columns = [*AGENCY_COLUMNS, *(i.code for i in indicators if i.code in with_targets - set(AGENCY_COLUMNS))]
     meta = con.execute("SELECT max(snapshot_id), max(published_at) FROM main._snapshot").fetchone()
+    movers, overdue = {}, None
+    if has_drill_tables(con):
+        # ratios print in tenths of a percentage point: a smaller contribution would read "0,0 pp"
+        movers = what_moved(con, period, [i.code for i in indicators if i.unit == "ratio"], smallest=0.0005)
+        overdue = overdue_dossiers(con, period)
     return ReportData(
         period=period,
         indicators=indicators,
@@ -334,4 +344,6 @@ def load(con: duckdb.DuckDBPyConnection, period: Period) -> ReportData:
         agency_target_columns=[c for c in agency_columns if any(c in a.targets for a in agencies)],
         snapshot_id=meta[0],
         published_at=meta[1],
+        movers=movers,
+        overdue=overdue,
     )

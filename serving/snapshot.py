@@ -46,6 +46,13 @@ PUBLISHED_TABLES: tuple[tuple[str, str], ...] = (
     ("kpi", "kpi_periodic"),
     ("kpi", "kpi_periodic_wide"),
     ("kpi", "kpi_targets"),
+    # drill-through: what each figure is made of, down to the landing files (parkpi explain)
+    ("kpi", "kpi_components"),
+    ("kpi", "kpi_contributions"),
+    ("kpi", "kpi_dossier_flags"),
+    ("kpi", "kpi_dossier_sources"),
+    ("kpi", "kpi_mailbox_period_positions"),
+    ("kpi", "kpi_catalog_period_procedures"),
     ("marts", "dim_indicators"),
     ("marts", "dim_agencies"),
     ("marts", "dim_procedures"),

@@ -320,6 +320,35 @@ def _agencies(book: Workbook, data: ReportData) -> None:
     sheet.column_dimensions[get_column_letter(len(header))].width = 40
 
 
+def _overdue(book: Workbook, data: ReportData) -> None:
+    """Every overdue open dossier at the period's end, by agency (the page's lists), to hand on."""
+    if data.overdue is None:
+        return
+    period = data.period
+    sheet = book.create_sheet("Quá hạn - Overdue")
+    _title(
+        sheet,
+        f"Hồ sơ quá hạn chưa giải quyết đến hết ngày {VI.date(period.end)}",
+        f"Overdue open dossiers at the end of {EN.date(period.end)}",
+    )
+    header = [
+        "Cơ quan / Agency", "Mã cơ quan / Agency code", "Mã hồ sơ / Dossier", "Mã thủ tục / Procedure code",
+        "Thủ tục / Procedure", "Ngày tiếp nhận / Received", "Hạn giải quyết / Due", "Số ngày quá hạn / Days overdue",
+    ]  # fmt: skip
+    header_row = _header(sheet, header)
+    for agency in data.overdue:
+        for d in agency.dossiers:
+            sheet.append([agency.agency_name, agency.agency_code, d.dossier_code, d.procedure_code, d.procedure_name,
+                          d.received_at, d.due_at, d.days_overdue])  # fmt: skip
+            sheet.cell(sheet.max_row, 6).number_format = "dd/mm/yyyy hh:mm"
+            sheet.cell(sheet.max_row, 7).number_format = "dd/mm/yyyy hh:mm"
+    sheet.freeze_panes = sheet.cell(header_row + 1, 3)
+    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(header))}{max(sheet.max_row, header_row)}"
+    for column, width in zip("ABCDEFGH", (40, 16, 28, 14, 50, 17, 17, 12), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.row_dimensions[header_row].height = 30
+
+
 def _printable(sheet: Worksheet) -> None:
     """Printed landscape, one page wide: the tables are wide and get printed for meetings."""
     sheet.page_setup.orientation = "landscape"
@@ -335,6 +364,7 @@ def write_workbook(data: ReportData, province: str, path: Path) -> None:
     _history(book, data)
     _monthly(book, data)
     _agencies(book, data)
+    _overdue(book, data)
     for sheet in book.worksheets:
         _printable(sheet)
     book.save(path)

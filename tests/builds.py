@@ -8,10 +8,14 @@ Layout of a build's root: ``landing/``, ``warehouse/parkpi.duckdb``, ``warehouse
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +89,26 @@ class Build:
         shutil.copytree(self.root, root, symlinks=True, dirs_exist_ok=True)
         return Build(root, self.run)
 
+    def twin(self, root: Path) -> Build:
+        """A copy of the warehouse, snapshot and run history under another root that reads this
+        build's landing folder (read-only) in place, so that its next run finds nothing changed,
+        as a repeat run on the build itself would, without writing to the shared build."""
+        for name in ("warehouse", "dagster_home"):
+            if (self.root / name).exists():
+                shutil.copytree(self.root / name, root / name, symlinks=True)
+        return Twin(root, self.run, self.landing)
+
+
+@dataclass(frozen=True)
+class Twin(Build):
+    """A build whose landing folder lives elsewhere (Build.twin)."""
+
+    landing_dir: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.landing_dir
+
 
 # A small landing folder cut from the sample (the catalogue and one month of each source): for
 # tests whose point is not the data (locks, swaps, failures), so that their runs are quick.
@@ -110,9 +134,85 @@ def tiny_landing(root: Path) -> Path:
     return landing
 
 
+def _make_sample(root: Path) -> subprocess.CompletedProcess:
+    shutil.copytree(SAMPLE_LANDING_DIR, root / "landing")
+    return run_parkpi(root, root / "landing")
+
+
+def _make_tiny(root: Path) -> subprocess.CompletedProcess:
+    tiny_landing(root)
+    return run_parkpi(root, root / "landing")
+
+
+# another seed and scale than the sample's; its 2019-2020 files only (the sample has every
+# year; two years of another seed keep the load short, and cut dossiers off at the start)
+UNSEEN_SEED, UNSEEN_SCALE, UNSEEN_FROM_YEAR = 4711, 0.2, 2019
+
+
+def _make_unseen(root: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "tests.oracle.build", str(root / "landing"), str(root),
+               "--generate", str(UNSEEN_SEED), str(UNSEEN_SCALE), str(UNSEEN_FROM_YEAR), "--edge-cases"]  # fmt: skip
+    return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
+
+
+# The builds the session shares (conftest.py's sample_build, tiny_build, unseen_build): name -> maker.
+SHARED_BUILDS: dict[str, Callable[[Path], subprocess.CompletedProcess]] = {
+    "sample_build": _make_sample,
+    "tiny_build": _make_tiny,
+    "unseen_build": _make_unseen,
+}
+
+
+def make_shared(base: Path, name: str) -> None:
+    """Make the shared build ``name`` under ``base/name`` and record its run in
+    ``base/name.run.json`` (written last, atomically: its presence means done)."""
+    run = SHARED_BUILDS[name](base / name)
+    record = {"args": run.args, "returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr}
+    partial = base / f".{name}.run.json.partial"
+    partial.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(partial, base / f"{name}.run.json")
+
+
+def start_shared(base: Path) -> None:
+    """Start every shared build in the background at the start of a session (conftest.py does
+    when it runs the whole suite), so that the workers run other tests meanwhile instead of
+    waiting for the first one that needs a build to make it."""
+    for name in SHARED_BUILDS:
+        with (base / f"{name}.log").open("w") as log:
+            subprocess.Popen([sys.executable, "-m", "tests.builds", str(base), name], cwd=PROJECT_ROOT,
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        (base / f"{name}.started").touch()
+
+
+def shared(base: Path, name: str, *, timeout: float = 1200) -> Build:
+    """A build made once for every pytest-xdist worker of the session: started in the
+    background at the session's start (start_shared), or else made by the first worker to ask
+    (holding a lock) while the others wait. ``base`` is the folder the session's workers share
+    (conftest.py's shared_base). Read-only for the tests."""
+    marker = base / f"{name}.run.json"
+    if (base / f"{name}.started").exists():
+        deadline = time.monotonic() + timeout
+        while not marker.exists():
+            assert time.monotonic() < deadline, f"the shared build {name} did not finish; see {base / name}.log"
+            time.sleep(0.2)
+    else:
+        with (base / f"{name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not marker.exists():
+                make_shared(base, name)
+    recorded = json.loads(marker.read_text(encoding="utf-8"))
+    run = subprocess.CompletedProcess(recorded["args"], recorded["returncode"], recorded["stdout"], recorded["stderr"])
+    assert run.returncode == 0, run.stdout + run.stderr
+    return Build(base / name, run)
+
+
 def build(root: Path, landing: Path, *args: str) -> Build:
     """`parkpi run` on a copy of ``landing`` under root, as `make run` does; the run must succeed."""
     shutil.copytree(landing, root / "landing")
     run = run_parkpi(root, root / "landing", *args)
     assert run.returncode == 0, run.stdout + run.stderr
     return Build(root, run)
+
+
+if __name__ == "__main__":  # python -m tests.builds BASE NAME: one shared build (start_shared)
+    make_shared(Path(sys.argv[1]), sys.argv[2])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +16,48 @@ import pytest
 from sources.mailbox import MAILBOX
 from sources.portal import PORTAL
 from sources.postal import POSTAL
-from sources.settings import SAMPLE_LANDING_DIR
 from sources.warehouse import connect
-from tests.builds import Build, build, tiny_landing
+from tests.builds import Build, shared, start_shared
+
+# Memory-backed temporary folders when the machine has them: every `parkpi run` of the suite
+# commits its Dagster run history (SQLite, ~1,700 commits a run) and DuckDB checkpoints, each
+# waiting for the disk (15-20 ms a commit on ext4 here, nothing on tmpfs). What the tests check
+# (kills, swaps, locks) does not depend on the disk; PARKPI_TEST_TMP chooses another folder.
+RAM_TMP = Path(os.environ.get("PARKPI_TEST_TMP", "/dev/shm"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if config.option.basetemp or os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # given on the command line, or a worker (xdist hands it its part of ours)
+    if RAM_TMP.is_dir() and os.access(RAM_TMP, os.W_OK):
+        # a fixed name per user and checkout: pytest empties it at the start of each session,
+        # pytest_unconfigure removes it after a session that passed
+        checkout = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
+        config.option.basetemp = str(RAM_TMP / f"parkpi-tests-{os.getuid()}-{checkout}")
+        config.stash[_RAM_BASETEMP] = True
+
+
+_RAM_BASETEMP = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The whole suite (no paths given): start the shared builds in the background now."""
+    config = session.config
+    if os.environ.get("PYTEST_XDIST_WORKER") or config.getoption("collectonly"):
+        return
+    given = [arg for arg in config.args if not arg.startswith("-")]
+    whole = not given or all(Path(arg).resolve() == Path(__file__).resolve().parent for arg in given)
+    if whole and config.getoption("numprocesses", None):
+        base = session.config._tmp_path_factory.getbasetemp()  # noqa: SLF001 - the session's base
+        start_shared(base)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if config.stash.get(_RAM_BASETEMP, False) and exitstatus == 0:
+        shutil.rmtree(config.option.basetemp, ignore_errors=True)  # memory, not disk: give it back
 
 
 def header(source) -> list[str]:
@@ -96,19 +137,35 @@ def dagster_home_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> No
 
 
 @pytest.fixture(scope="session")
-def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    """`parkpi run` on a copy of the bundled sample, as `make run` does, once per session.
-    Read-only for the tests that share it: a test that changes a build takes a copy
-    (``sample_build.copy(tmp_path / "build")``)."""
-    return build(tmp_path_factory.mktemp("sample_build"), SAMPLE_LANDING_DIR)
+def shared_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every pytest-xdist worker of this session sees (the session's base temporary
+    folder; a worker's own is a subfolder of it), for builds made once for all of them."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @pytest.fixture(scope="session")
-def tiny_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+def sample_build(shared_base: Path) -> Build:
+    """`parkpi run` on a copy of the bundled sample, as `make run` does, once per session (for
+    all workers). Read-only for the tests that share it: a test that changes a build takes a
+    copy (``sample_build.copy(tmp_path / "build")``) or a twin (``.twin``)."""
+    return shared(shared_base, "sample_build")
+
+
+@pytest.fixture(scope="session")
+def tiny_build(shared_base: Path) -> Build:
     """`parkpi run` on a month of the sample (tests/builds.py TINY_FILES), once per session, for
     tests about locks, swaps and failures rather than figures. Copy it to change it."""
-    root = tmp_path_factory.mktemp("tiny_build")
-    return build(root, tiny_landing(tmp_path_factory.mktemp("tiny_landing")))
+    return shared(shared_base, "tiny_build")
+
+
+@pytest.fixture(scope="session")
+def unseen_build(shared_base: Path) -> Build:
+    """Data no test was written against: the 2019-2020 files of a landing folder generated with
+    another seed and scale (tests/builds.py UNSEEN_*), with the hand-written edge cases
+    (tests/oracle/edge_cases.py) on top, loaded and built by dbt alone (tests/oracle/build.py),
+    once per session for all workers. Shared by test_oracle and test_explain; read-only."""
+    return shared(shared_base, "unseen_build")
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Operations (issue 6): definitions load cleanly, schedules evaluate, the landing-folder sensor
-asks for the right run, month partitions re-load a month alone, and two runs at once neither
-fail on the lock nor corrupt anything."""
+asks for the right run, month partitions re-load a month alone, and a second writer waits for the first (two whole
+runs at once: tests/test_publish.py, with readers watching the snapshot)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from sources.loading import load_source
 from sources.portal import PORTAL
 from sources.settings import PROJECT_ROOT
 from sources.warehouse import connect, writer_lock
-from tests.builds import parkpi_env, tiny_landing
 from tests.conftest import PORTAL_HEADER, event, write_csv, write_jsonl
 
 
@@ -382,48 +381,3 @@ def test_writer_lock_makes_the_second_writer_wait(tmp_path: Path) -> None:
 
     nested()
     assert done.is_set()
-
-
-def test_two_runs_at_once_both_succeed_and_agree(tmp_path: Path) -> None:
-    # a month of the sample: the point is the lock and the queue, not the data
-    landing = tiny_landing(tmp_path / "data")
-    env = parkpi_env(tmp_path, landing)
-    command = [sys.executable, "-m", "orchestration.cli", "run", "--full"]
-    first = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    time.sleep(1.0)
-    second = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    outputs = [process.communicate(timeout=600)[0] for process in (first, second)]
-    assert first.returncode == 0, outputs[0]
-    assert second.returncode == 0, outputs[1]
-    assert any("waiting        the warehouse is being written by parkpi run" in out for out in outputs), outputs
-    with connect(tmp_path / "warehouse" / "parkpi.duckdb", read_only=True) as con:
-        level3 = con.execute(
-            """SELECT value FROM kpi.kpi_yearly WHERE year = 2020 AND scope = 'province'
-               AND indicator = 'online_services_level3'"""
-        ).fetchone()[0]
-        duplicates = con.execute(
-            "SELECT count(*) - count(DISTINCT (MaHoSo, TrangThaiHoSo, ThoiDiem, _source_file, _source_line)) "
-            "FROM raw_portal.events"
-        ).fetchone()[0]
-    assert level3 == 742 and duplicates == 0  # the sample's 2020 figure (sources/sample/README.md)
-    # the result equals one run: every table the first run published (kept as the previous
-    # Parquet version) equals what the second one published after it
-    import duckdb
-
-    versions = sorted((tmp_path / "warehouse" / "published" / ".versions").glob("parquet-*"))
-    assert len(versions) == 2, versions
-    tables = sorted(path.name for path in versions[0].glob("*.parquet") if path.name != "_snapshot.parquet")
-    assert "kpi_yearly.parquet" in tables and "fct_dossiers.parquet" in tables
-    with duckdb.connect() as con:
-        for table in tables:
-            first, second = (str(version / table) for version in versions)
-            differ = con.execute(
-                "SELECT (SELECT count(*) FROM (FROM read_parquet($1) EXCEPT ALL FROM read_parquet($2)))"
-                " + (SELECT count(*) FROM (FROM read_parquet($2) EXCEPT ALL FROM read_parquet($1)))",
-                [first, second],
-            ).fetchone()[0]
-            assert differ == 0, table

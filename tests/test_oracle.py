@@ -4,8 +4,9 @@ Two warehouses, each built once per session:
 - `sample`: the bundled sample, the session's shared `parkpi run` (tests/conftest.py);
 - `unseen`: the 2019–2020 files of a landing folder generated with another seed and scale,
   with the hand-written edge cases (tests/oracle/edge_cases.py, 2023–2024, `EDGE.*` codes)
-  written on top; loader + `dbt run` in a process of its own (tests/oracle/build.py), started
-  before the sample's build so that the two run side by side.
+  written on top; loader + `dbt run` in a process of its own (tests/oracle/build.py; the
+  session's `unseen_build` in tests/conftest.py, started with the other shared builds and
+  shared with tests/test_explain.py).
 
 Same keys on both sides, counts exact, other doubles within 1e-9 relative. A failure lists
 the differing rows with both values.
@@ -20,15 +21,11 @@ import pytest
 
 from tests.builds import Build
 from tests.oracle import edge_cases
-from tests.oracle.build import BuildProcess, start_build
 from tests.oracle.compare import differences, fetch_table
 from tests.oracle.raw import Raw, read_raw, table_exists
 from tests.oracle.tables import PERIODIC_KEY, TARGETS_KEY, YEARLY_KEY, Tables
 from tests.oracle.targets_file import parse_targets
 
-# another seed and scale than the sample's; its 2019-2020 files only (the sample has every
-# year; two years of another seed keep the load short, and cut dossiers off at the start)
-UNSEEN_SEED, UNSEEN_SCALE, UNSEEN_FROM_YEAR = 4711, 0.2, 2019
 COMPARED = ("value", "prior_value", "change_abs", "change_pct", "trend")
 TABLES = {
     "kpi.kpi_yearly": (YEARLY_KEY, COMPARED),
@@ -60,23 +57,14 @@ class Built:
 
 
 @pytest.fixture(scope="session")
-def unseen_build(tmp_path_factory: pytest.TempPathFactory) -> BuildProcess:
-    """The unseen warehouse's build, started (not waited for)."""
-    root = tmp_path_factory.mktemp("oracle_unseen")
-    generated = (UNSEEN_SEED, UNSEEN_SCALE, UNSEEN_FROM_YEAR)
-    return start_build(root / "landing", root, generated=generated, edge_cases=True)
-
-
-@pytest.fixture(scope="session")
-def sample_built(unseen_build: BuildProcess, sample_build: Build) -> Built:
-    """The session's shared sample build (tests/conftest.py); the unseen build, asked for
-    first, runs beside it."""
+def sample_built(sample_build: Build) -> Built:
+    """The session's shared sample build (tests/conftest.py)."""
     return Built(sample_build.landing, sample_build.warehouse)
 
 
 @pytest.fixture(scope="session")
-def unseen_built(unseen_build: BuildProcess) -> Built:
-    return Built(unseen_build.landing, unseen_build.wait())
+def unseen_built(unseen_build: Build) -> Built:
+    return Built(unseen_build.landing, unseen_build.warehouse)
 
 
 @pytest.fixture(params=["sample", "unseen"])

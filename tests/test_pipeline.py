@@ -73,10 +73,11 @@ def test_sample_run_summary_counts_loaded_and_rejected_rows(sample_run) -> None:
     assert rejected > 0  # the sample carries a handful of contract-violating rows on purpose
 
 
-def test_repeat_run_reads_nothing_and_gives_the_same_kpis(sample_build: Build) -> None:
-    # on the shared build itself: a repeat with nothing changed changes nothing, which is the
-    # point (a copy lives in another folder, so its next run would be a full one)
-    root, landing = sample_build.root, sample_build.landing
+def test_repeat_run_reads_nothing_and_gives_the_same_kpis(sample_build: Build, tmp_path: Path) -> None:
+    # a repeat with nothing changed changes nothing, which is the point: on a twin of the shared
+    # build (its warehouse and history, reading the same landing folder in place)
+    twin = sample_build.twin(tmp_path / "twin")
+    root, landing = twin.root, twin.landing
     before = kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL")
     again = run_parkpi(root, landing)
     assert again.returncode == 0, again.stdout + again.stderr

@@ -298,8 +298,13 @@ def test_failed_publish_keeps_the_previous_snapshot(published, tmp_path: Path) -
     assert not list(target.glob(".*.tmp*")) and len(list((target / ".versions").iterdir())) == 1
 
 
-def test_readers_see_only_complete_snapshots_while_two_runs_publish(tiny_published, tmp_path: Path) -> None:
+def test_two_runs_at_once_queue_agree_and_readers_see_only_complete_snapshots(tiny_published, tmp_path: Path) -> None:
+    """Two `parkpi run --full` started a second apart on one warehouse while two readers watch
+    the published snapshot: the second run waits for the first (the writer lock) instead of
+    failing, both succeed, the data is loaded once, both publish the same tables, and the
+    readers only ever see complete snapshots (one held open all along, one reopening)."""
     root, landing, publish_dir = tiny_published
+    before = verify_snapshot(publish_dir / SNAPSHOT_FILE)
     stop = tmp_path / "stop"
     # The readers write to files, not pipes: a pipe nobody drains during the runs fills up
     # (64 KiB, about a minute of looks) and blocks the reader, which then stops looking.
@@ -311,18 +316,55 @@ def test_readers_see_only_complete_snapshots_while_two_runs_publish(tiny_publish
                 [sys.executable, "-m", "tests.snapshot_reader", mode, str(publish_dir), str(stop)],
                 cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
+    command = [sys.executable, "-m", "orchestration.cli", "run", "--full"]
+    env = parkpi_env(root, landing)
     try:
         deadline = time.monotonic() + 60
         while not all(log.read_text().endswith("\n") for log in logs.values()) and time.monotonic() < deadline:
             time.sleep(0.05)
+        runs = []
         for _ in range(2):
-            run = run_parkpi(root, landing, "--full")
-            assert run.returncode == 0, run.stdout + run.stderr
+            runs.append(subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, text=True))  # fmt: skip
+            time.sleep(1.0)
+        outputs = [run.communicate(timeout=600)[0] for run in runs]
         published_last = time.time()
         time.sleep(1.0)  # a few more looks after the last swap
     finally:
         stop.touch()
         errors = {mode: reader.communicate(timeout=60)[1] for mode, reader in readers.items()}
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, output
+    assert any("waiting        the warehouse is being written by parkpi run" in out for out in outputs), outputs
+
+    # loaded once, the sample's figure (sources/sample/README.md)
+    with duckdb.connect(str(warehouse_of(root)), read_only=True) as con:
+        level3 = con.execute(
+            """SELECT value FROM kpi.kpi_yearly WHERE year = 2020 AND scope = 'province'
+               AND indicator = 'online_services_level3'"""
+        ).fetchone()[0]
+        duplicates = con.execute(
+            "SELECT count(*) - count(DISTINCT (MaHoSo, TrangThaiHoSo, ThoiDiem, _source_file, _source_line)) "
+            "FROM raw_portal.events"
+        ).fetchone()[0]
+    assert level3 == 742 and duplicates == 0
+
+    # the result equals one run: every table the first run published (kept as the previous
+    # Parquet version) equals what the second one published after it
+    versions = sorted((publish_dir / ".versions").glob("parquet-*"))
+    assert len(versions) == 2, versions  # current + previous Parquet set
+    tables = sorted(path.name for path in versions[0].glob("*.parquet") if path.name != "_snapshot.parquet")
+    assert "kpi_yearly.parquet" in tables and "fct_dossiers.parquet" in tables
+    with duckdb.connect() as con:
+        for table in tables:
+            first, second = (str(version / table) for version in versions)
+            differ = con.execute(
+                "SELECT (SELECT count(*) FROM (FROM read_parquet($1) EXCEPT ALL FROM read_parquet($2)))"
+                " + (SELECT count(*) FROM (FROM read_parquet($2) EXCEPT ALL FROM read_parquet($1)))",
+                [first, second],
+            ).fetchone()[0]
+            assert differ == 0, table
+
     lines = {mode: [json.loads(line) for line in log.read_text().splitlines()] for mode, log in logs.items()}
     ready = {mode: lines[mode][0] for mode in lines}
     looks = {mode: lines[mode][1:] for mode in lines}
@@ -336,9 +378,8 @@ def test_readers_see_only_complete_snapshots_while_two_runs_publish(tiny_publish
     # fresh readers always found a complete snapshot: the old one, then each new one in turn
     seen = [look["snapshot_id"] for look in looks["poll"]]
     order = list(dict.fromkeys(seen))
-    assert order[0] == ready["hold"]["snapshot_id"] and len(order) == 3, order
+    assert order[0] == ready["hold"]["snapshot_id"] == before and len(order) == 3, order
     assert verify_snapshot(publish_dir / SNAPSHOT_FILE) == seen[-1]
-    assert len(list((publish_dir / ".versions").iterdir())) == 2  # current + previous Parquet set
 
 
 def test_nothing_is_published_when_a_blocking_check_fails(tiny_published) -> None:

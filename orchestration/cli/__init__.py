@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from orchestration.cli import check_file, prepare, report, run, status
+from orchestration.cli import check_file, explain, prepare, report, run, status
 
-COMMANDS = (run, check_file, status, report, prepare)
+COMMANDS = (run, check_file, status, report, explain, prepare)
 DESCRIPTION = (
     "parkpi: the KPI warehouse for public administration reform. `parkpi run` loads the landing folder, "
     "builds and checks the KPIs and publishes them. Exit codes: 0 fine, 1 something to look at, 2 could not do it."

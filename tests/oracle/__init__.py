@@ -1,4 +1,4 @@
-"""An independent reference implementation of the KPI definitions (docs/indicators.md).
+"""An independent reference implementation of the indicator definitions (`docs/indicators.md`).
 
 Written from the contracts (and docs/kpi-decisions.md) alone, in plain Python, without
 reading the dbt project, so that a misreading on either side shows up as a difference:

@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -71,40 +70,6 @@ def generate(landing: Path, seed: int, scale: float, from_year: int | None = Non
         for folder in landing.glob("*/[0-9][0-9][0-9][0-9]"):
             if folder.is_dir() and int(folder.name) < from_year:
                 shutil.rmtree(folder)
-
-
-@dataclass
-class BuildProcess:
-    """A build running in its own process."""
-
-    landing: Path
-    workdir: Path
-    process: subprocess.Popen
-
-    @property
-    def warehouse(self) -> Path:
-        return self.workdir / "warehouse" / "parkpi.duckdb"
-
-    def wait(self) -> Path:
-        stdout, stderr = self.process.communicate(timeout=900)
-        if self.process.returncode != 0:
-            raise RuntimeError(f"building {self.warehouse} failed:\n{stdout[-3000:]}\n{stderr[-5000:]}")
-        return self.warehouse
-
-
-def start_build(
-    landing: Path, workdir: Path, *, generated: tuple[int, float, int] | None = None, edge_cases: bool = False
-) -> BuildProcess:
-    """Start building a warehouse from `landing`; with `generated` (seed, scale, first year)
-    the landing folder is first generated, with `edge_cases` the hand-written edge cases are
-    written on top."""
-    command = [sys.executable, "-m", "tests.oracle.build", str(landing), str(workdir)]
-    if generated:
-        command += ["--generate", *(str(value) for value in generated)]
-    if edge_cases:
-        command.append("--edge-cases")
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return BuildProcess(landing, workdir, process)
 
 
 def main(argv: list[str] | None = None) -> None:

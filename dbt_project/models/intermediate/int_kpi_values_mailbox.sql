@@ -1,22 +1,17 @@
 {#-
     Mailbox indicators, one row per (period, scope, scope_code) of int_kpi_scope_periods,
-    one column per indicator. Positions are taken per reporting agency code (its last
-    report month within the period: for a month, that month's report) and then summed, at
-    province scope and under the resolved successor (kpi-decisions 17); new mailboxes add
-    up over every report month in the period.
+    one column per indicator and its components. Positions are taken per reporting agency
+    code (its last report month within the period, marked in kpi_mailbox_period_positions:
+    for a month, that month's report) and then summed, at province scope and under the
+    resolved successor (kpi-decisions 17); new mailboxes add up over every report month in
+    the period.
 -#}
 
 with
 
-positions as (
+period_positions as (
 
-    select * from {{ ref('fct_mailbox_positions') }}
-
-),
-
-period_months as (
-
-    select * from {{ ref('int_kpi_period_months') }}
+    select * from {{ ref('kpi_mailbox_period_positions') }}
 
 ),
 
@@ -25,31 +20,6 @@ scope_periods as (
     select * from {{ ref('int_kpi_scope_periods') }}
 
     where indicator_group = 'mailbox'
-
-),
-
-period_positions as (
-
-    select
-        period_months.period_type,
-        period_months.year,
-        period_months.period,
-        positions.agency_code,
-        positions.current_agency_code,
-        positions.mailboxes_issued_total,
-        positions.mailboxes_active,
-        positions.mailboxes_new,
-        positions.report_month = max(positions.report_month) over (
-            partition by
-                period_months.period_type,
-                period_months.year,
-                period_months.period,
-                positions.agency_code
-        ) as is_period_end_position
-
-    from positions
-    inner join period_months
-        on positions.report_month = period_months.month_start
 
 ),
 
@@ -78,10 +48,19 @@ final as (
         scope_periods.period,
         scope_periods.scope,
         scope_periods.scope_code,
+        -- Every row is one of int_kpi_scope_periods: an agency with data in a period has
+        -- the period's row (int_kpi_values_portal explains the exception there).
+        true as has_figure,
         cast(coalesce(aggregated.mailboxes_issued, 0) as double) as mailboxes_issued,
         cast(coalesce(aggregated.mailboxes_new, 0) as double) as mailboxes_new,
         cast(aggregated.mailboxes_active as double)
-        / nullif(cast(aggregated.mailboxes_issued as double), 0) as mailbox_active_rate
+        / nullif(cast(aggregated.mailboxes_issued as double), 0) as mailbox_active_rate,
+        -- What each figure is made of (kpi_components), from the same aggregates.
+        {{ kpi_component_columns('mailboxes_issued', 'aggregated.mailboxes_issued') }},
+        {{ kpi_component_columns('mailboxes_new', 'aggregated.mailboxes_new') }},
+        {{ kpi_component_columns(
+            'mailbox_active_rate', 'aggregated.mailboxes_active', 'aggregated.mailboxes_issued'
+        ) }}
 
     from scope_periods
     left join aggregated

@@ -4,7 +4,9 @@
     period type (kpi_yearly is the ytd 12 rows). A period's counts, numerators,
     denominators and sums of seconds are the sums of its months' (int_kpi_portal_months);
     overdue-and-open is the count at the end of its last month. Counts are 0 when nothing
-    qualifies, ratios and means NULL on an empty denominator (kpi-decisions 14).
+    qualifies, ratios and means NULL on an empty denominator (kpi-decisions 14). Beside
+    each figure its components (`<indicator>__numerator`, `<indicator>__denominator`), and
+    `has_figure`: false for the agency rows that only carry components (below).
 -#}
 
 with
@@ -65,11 +67,12 @@ aggregated as (
 final as (
 
     select
-        scope_periods.period_type,
-        scope_periods.year,
-        scope_periods.period,
-        scope_periods.scope,
-        scope_periods.scope_code,
+        coalesce(scope_periods.period_type, aggregated.period_type) as period_type,
+        coalesce(scope_periods.year, aggregated.year) as year,
+        coalesce(scope_periods.period, aggregated.period) as period,
+        coalesce(scope_periods.scope, aggregated.scope) as scope,
+        coalesce(scope_periods.scope_code, aggregated.scope_code) as scope_code,
+        scope_periods.scope is not null as has_figure,
         cast(coalesce(aggregated.dossiers_received, 0) as double) as dossiers_received,
         aggregated.received_online / nullif(aggregated.dossiers_received, 0) as online_submission_rate,
         aggregated.received_by_post / nullif(aggregated.dossiers_received, 0) as postal_submission_rate,
@@ -82,16 +85,44 @@ final as (
         cast(coalesce(aggregated.overdue_open_at_period_end, 0) as double) as overdue_open_at_year_end,
         aggregated.received_fee_bearing_paid_online
         / nullif(aggregated.received_fee_bearing, 0) as online_payment_rate,
-        aggregated.finished_result_by_post / nullif(aggregated.dossiers_finished, 0) as postal_return_rate
+        aggregated.finished_result_by_post / nullif(aggregated.dossiers_finished, 0) as postal_return_rate,
+        -- What each figure is made of (kpi_components): a ratio's numerator and denominator,
+        -- a mean's sum of days and count, a count's value. The same aggregates as above.
+        {{ kpi_component_columns('dossiers_received', 'aggregated.dossiers_received') }},
+        {{ kpi_component_columns(
+            'online_submission_rate', 'aggregated.received_online', 'aggregated.dossiers_received'
+        ) }},
+        {{ kpi_component_columns(
+            'postal_submission_rate', 'aggregated.received_by_post', 'aggregated.dossiers_received'
+        ) }},
+        {{ kpi_component_columns('dossiers_finished', 'aggregated.dossiers_finished') }},
+        {{ kpi_component_columns('on_time_rate', 'aggregated.finished_on_time', 'aggregated.finished_with_due') }},
+        {{ kpi_component_columns(
+            'avg_processing_days', 'aggregated.processing_seconds / 86400.0', 'aggregated.processing_count'
+        ) }},
+        {{ kpi_component_columns('overdue_open_at_year_end', 'aggregated.overdue_open_at_period_end') }},
+        {{ kpi_component_columns(
+            'online_payment_rate', 'aggregated.received_fee_bearing_paid_online', 'aggregated.received_fee_bearing'
+        ) }},
+        {{ kpi_component_columns(
+            'postal_return_rate', 'aggregated.finished_result_by_post', 'aggregated.dossiers_finished'
+        ) }}
 
     from scope_periods
-    left join aggregated
+    full outer join aggregated
         on
             scope_periods.period_type = aggregated.period_type
             and scope_periods.year = aggregated.year
             and scope_periods.period = aggregated.period
             and scope_periods.scope = aggregated.scope
             and scope_periods.scope_code = aggregated.scope_code
+
+    -- The rows of int_kpi_scope_periods (has_figure), and the agencies that carry part of
+    -- a province figure without having a figure of their own in the period: overdue open
+    -- dossiers of an agency without any portal event in the period (every other component
+    -- needs an event in the period). kpi_periodic keeps the first, kpi_contributions needs
+    -- both so that the agencies' contributions add up to the province's change.
+    where scope_periods.scope is not null or aggregated.overdue_open_at_period_end > 0
 
 )
 

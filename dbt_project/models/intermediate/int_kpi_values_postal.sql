@@ -79,12 +79,24 @@ final as (
         scope_periods.period,
         scope_periods.scope,
         scope_periods.scope_code,
+        -- Every row is one of int_kpi_scope_periods: an agency with data in a period has
+        -- the period's row (int_kpi_values_portal explains the exception there).
+        true as has_figure,
         cast(coalesce(aggregated.result_shipments, 0) as double) as postal_result_shipments,
         aggregated.result_delivered / nullif(aggregated.result_final, 0) as postal_delivery_success_rate,
         -- Exact integer sum, one division (kpi-decisions 25).
         cast(aggregated.delivery_seconds as double)
         / nullif(86400.0 * aggregated.delivery_count, 0) as postal_avg_delivery_days,
-        cast(coalesce(aggregated.unmatched_shipments, 0) as double) as postal_unmatched_shipments
+        cast(coalesce(aggregated.unmatched_shipments, 0) as double) as postal_unmatched_shipments,
+        -- What each figure is made of (kpi_components), from the same aggregates.
+        {{ kpi_component_columns('postal_result_shipments', 'aggregated.result_shipments') }},
+        {{ kpi_component_columns(
+            'postal_delivery_success_rate', 'aggregated.result_delivered', 'aggregated.result_final'
+        ) }},
+        {{ kpi_component_columns(
+            'postal_avg_delivery_days', 'aggregated.delivery_seconds / 86400.0', 'aggregated.delivery_count'
+        ) }},
+        {{ kpi_component_columns('postal_unmatched_shipments', 'aggregated.unmatched_shipments') }}
 
     from scope_periods
     left join aggregated

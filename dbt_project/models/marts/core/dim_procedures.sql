@@ -22,7 +22,9 @@ final as (
         service_level,
         service_level in (3, 4) as is_online_service,
         fee_code,
-        has_fee
+        has_fee,
+        source_file,
+        source_line
 
     from procedures
 

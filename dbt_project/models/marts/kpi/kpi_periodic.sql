@@ -44,7 +44,17 @@ periods as (
         indicator,
         indicator_value as value
 
-    from {{ ref('int_kpi_values_' ~ group) }}
+    from (
+        select
+            period_type,
+            year,
+            period,
+            scope,
+            scope_code,
+            {{ kpi_indicator_codes(group) | join(', ') }}
+        from {{ ref('int_kpi_values_' ~ group) }}
+        where has_figure
+    )
     unpivot include nulls (
         indicator_value for indicator in ({{ kpi_indicator_codes(group) | join(', ') }})
     )

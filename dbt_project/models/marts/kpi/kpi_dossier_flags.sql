@@ -1,0 +1,112 @@
+{#-
+    One row per dossier: which portal indicator figures it is part of, as months and flags.
+    The one definition of the dossier indicators' membership: int_kpi_portal_months adds
+    these rows up per (month, agency), and `parkpi explain` and BI tools list them (a
+    period's rows are those whose month falls in the period; docs/serving.md).
+
+    received_month  month of received_at; dossiers_received and the denominators of the
+                    submission rates and (fee-bearing only) the online payment rate
+    finished_month  month of finished_at; dossiers_finished and the denominators of the
+                    on-time rate (with a due time), the processing time (received ones) and
+                    the postal return rate
+    overdue_from_month, overdue_until_month
+                    the dossier is overdue and open at the end of every month from
+                    overdue_from_month up to, not including, overdue_until_month (NULL: still
+                    open); both NULL when it never is at a month end (kpi-decisions 6)
+-#}
+
+with
+
+dossiers as (
+
+    select * from {{ ref('fct_dossiers') }}
+
+),
+
+procedure_periods as (
+
+    select * from {{ ref('dim_procedures') }}
+
+),
+
+fee_bearing as (
+
+    -- The procedure's catalogue row(s) in force on the calendar date of received_at;
+    -- fee-bearing if any of them has CoPhiLePhi = 1 (kpi-decisions 9). Dossiers whose
+    -- procedure has no row in force that day are not fee-bearing: outside the denominator.
+    -- A semi-join on (procedure, date), not a grouping of every dossier and a join back.
+    select
+        *,
+        received_at is not null and exists (
+            select 1
+            from procedure_periods
+            where
+                procedure_periods.has_fee
+                and dossiers.procedure_code = procedure_periods.procedure_code
+                and procedure_periods.valid_from <= cast(dossiers.received_at as date)
+                and (
+                    procedure_periods.valid_to is null
+                    or cast(dossiers.received_at as date) <= procedure_periods.valid_to
+                )
+        ) as is_fee_bearing
+
+    from dossiers
+
+),
+
+overdue_spans as (
+
+    -- A dossier is overdue and open at the end E of a month (its last second) when it was
+    -- received by E, due before E, and neither finished nor withdrawn by E (kpi-decisions
+    -- 6): at the month ends from the month of max(received_at, due_at + 1 s) up to, not
+    -- including, the month of the earlier of finished_at and withdrawn_at (timestamps are
+    -- whole seconds). Only late or open dossiers can be overdue.
+    select
+        *,
+        case
+            when
+                received_at is not null
+                and due_at is not null
+                and (finished_at is null or finished_at > due_at)
+                and (withdrawn_at is null or withdrawn_at > due_at)
+                then cast(greatest(
+                    date_trunc('month', received_at),
+                    date_trunc('month', due_at + interval 1 second)
+                ) as date)
+        end as first_overdue_month,
+        cast(date_trunc('month', least(finished_at, withdrawn_at)) as date) as closed_month
+
+    from fee_bearing
+
+),
+
+final as (
+
+    select
+        cast(dossier_code as varchar) as dossier_code,
+        cast(current_agency_code as varchar) as current_agency_code,
+        cast(procedure_code as varchar) as procedure_code,
+        cast(date_trunc('month', received_at) as date) as received_month,
+        coalesce(received_at is not null and channel = 2, false) as received_online,
+        coalesce(received_at is not null and channel = 3, false) as received_by_post,
+        is_fee_bearing as received_fee_bearing,
+        coalesce(is_fee_bearing and paid_online, false) as received_fee_bearing_paid_online,
+        cast(date_trunc('month', finished_at) as date) as finished_month,
+        finished_at is not null and due_at is not null as finished_with_due,
+        coalesce(finished_at is not null and due_at is not null and on_time, false) as finished_on_time,
+        -- Whole seconds from reception to finishing, for the finished dossiers that were received.
+        cast(case when finished_at is not null and received_at is not null then processing_seconds end as bigint)
+            as processing_seconds,
+        coalesce(finished_at is not null and result_by_post, false) as finished_result_by_post,
+        case
+            when closed_month is null or closed_month > first_overdue_month then first_overdue_month
+        end as overdue_from_month,
+        case
+            when closed_month > first_overdue_month then closed_month
+        end as overdue_until_month
+
+    from overdue_spans
+
+)
+
+select * from final

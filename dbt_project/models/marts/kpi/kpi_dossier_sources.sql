@@ -1,0 +1,108 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='dossier_code',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where source_file is null",
+    )
+}}
+
+{#-
+    Lineage of the dossier figures: one row per deduplicated portal event (the copy that won,
+    kpi-decisions 2) with the landing file and line it came from. A dossier of
+    kpi_dossier_flags was built from exactly its rows here.
+
+    Incremental like fct_dossiers: the dossiers listed in raw_portal.dossier_changes by loads
+    after the last one processed (`_max_load_id`) are recomputed and replaced (delete+insert
+    on dossier_code); a changed dossier left without events comes out as one empty row, which
+    removes its old rows and is itself removed by the post-hook. Without a watermark every
+    dossier is recomputed.
+-#}
+
+-- Built after fct_dossiers, not beside it: both de-duplicate every portal event on a full
+-- build, and two such sorts at once share dbt's memory limit and spill.
+-- depends_on: {{ ref('fct_dossiers') }}
+
+{%- set processed_load_id = none -%}
+{%- if execute and is_incremental() -%}
+{%- set watermark_query = 'select max(_max_load_id) from ' ~ this -%}
+{%- set processed_load_id = run_query(watermark_query).columns[0].values()[0] -%}
+{%- endif %}
+
+with
+
+{% if is_incremental() %}
+changed_dossiers as (
+
+    {% if processed_load_id is none %}
+    select dossier_code from {{ ref('stg_portal__events') }}
+    union
+    select dossier_code from {{ this }}
+    union
+    select dossier_code from {{ ref('stg_portal__dossier_changes') }}
+    {% else %}
+    select dossier_code
+    from {{ ref('stg_portal__dossier_changes') }}
+    where load_id > {{ processed_load_id }}
+    {% endif %}
+
+),
+
+dossier_keys as (
+
+    select distinct dossier_code from changed_dossiers
+
+),
+{% endif %}
+
+events as (
+
+    {% if is_incremental() %}
+    -- stg_portal__events' SQL on the raw events of the changed dossiers only (as in
+    -- fct_dossiers: a filter on the view would come after its dedupe over every event).
+    {{ portal_events_select(
+        raw_filter='"MaHoSo" in (select changed_dossiers.dossier_code from changed_dossiers)'
+    ) }}
+    {% else %}
+    select * from {{ ref('stg_portal__events') }}
+    {% endif %}
+
+),
+
+load_ids as (
+
+    select
+        dossier_code,
+        max(load_id) as max_load_id
+
+    from {{ ref('stg_portal__dossier_changes') }}
+    {% if is_incremental() %}
+    where dossier_code in (select dossier_keys.dossier_code from dossier_keys)
+    {% endif %}
+
+    group by dossier_code
+
+),
+
+final as (
+
+    select
+        cast({{ 'dossier_keys' if is_incremental() else 'events' }}.dossier_code as varchar) as dossier_code,
+        cast(events.status as integer) as status,
+        cast(events.event_at as timestamp) as event_at,
+        cast(events.source_file as varchar) as source_file,
+        cast(events.source_line as bigint) as source_line,
+        cast(load_ids.max_load_id as bigint) as _max_load_id
+
+    from {{ 'dossier_keys' if is_incremental() else 'events' }}
+    {% if is_incremental() %}
+    left join events
+        on dossier_keys.dossier_code = events.dossier_code
+    {% endif %}
+    left join load_ids
+        on {{ 'dossier_keys' if is_incremental() else 'events' }}.dossier_code = load_ids.dossier_code
+
+)
+
+select * from final
