@@ -5,9 +5,11 @@ from __future__ import annotations
 import fcntl
 import os
 import sys
+from functools import cached_property
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.compat import DBT_PYTHON_VERSION
 
 from sources.settings import DBT_PROJECT_DIR
 
@@ -49,3 +51,20 @@ def prepare_dbt(*, force: bool = False) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if force or not _manifest_is_current(project):
             project.preparer.prepare(project)
+
+
+class LeanDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource without two things it does before every dbt command that parkpi
+    never uses: running `dbt --version` in a subprocess (the version is the installed dbt-core
+    package's: the executable is this environment's), and opening a dbt adapter in this process,
+    which only serves `fetch_column_metadata()` and `fetch_row_counts()` on the invocation.
+    Assets, asset checks, lineage and the event stream are dagster-dbt's own, unchanged; calling
+    either fetch_* method would fail with this resource (bench/dbt_startup.py measures the saving).
+    """
+
+    @cached_property
+    def _cli_version(self):  # noqa: ANN202 (a packaging Version, as dagster-dbt's)
+        return DBT_PYTHON_VERSION  # dbt-core's version, parsed by dagster-dbt at import
+
+    def _initialize_dbt_core_adapter(self, args):  # noqa: ANN001, ANN202 (dagster-dbt's signature)
+        return None
