@@ -17,7 +17,7 @@ from dagster_dbt import (
 )
 
 from orchestration.defs.jobs import FULL_REFRESH_TAG
-from orchestration.lib.dbt import DBT_EXECUTABLE, dbt_project
+from orchestration.lib.dbt import DBT_EXECUTABLE, LeanDbtCliResource, dbt_project, warehouse_target
 from orchestration.lib.resources import WarehouseResource
 
 # DuckDB's message when another process holds the file; retried after 5, 10, 20, 40, 80 s
@@ -61,7 +61,8 @@ def parkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wa
     if context.run.tags.get(FULL_REFRESH_TAG) == "true":  # the monthly schedule rebuilds everything
         args.append("--full-refresh")
     try:
-        yield from dbt.cli(args, context=context).stream()
+        with warehouse_target(context.op.name, context.run.run_id, warehouse.path) as target:
+            yield from dbt.cli(args, context=context, target_path=target).stream()
     except DagsterDbtCliRuntimeError as error:
         # dbt opens the file itself, once, at its start: another process holding it then (a
         # DuckDB CLI, `parkpi status`) is transient. Retry with backoff instead of failing the run.
@@ -75,7 +76,7 @@ def parkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wa
 defs = dg.Definitions(
     assets=[parkpi_dbt_models],
     resources={
-        "dbt": DbtCliResource(
+        "dbt": LeanDbtCliResource(
             project_dir=project, profiles_dir=str(project.profiles_dir), dbt_executable=DBT_EXECUTABLE
         )
     },
