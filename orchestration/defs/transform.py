@@ -61,7 +61,7 @@ def parkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wa
     if context.run.tags.get(FULL_REFRESH_TAG) == "true":  # the monthly schedule rebuilds everything
         args.append("--full-refresh")
     try:
-        with warehouse_target(context.op.name, context.run.run_id, warehouse.path) as target:
+        with warehouse_target(context.op_execution_context.op.name, context.run.run_id, warehouse.path) as target:
             yield from dbt.cli(args, context=context, target_path=target).stream()
     except DagsterDbtCliRuntimeError as error:
         # dbt opens the file itself, once, at its start: another process holding it then (a
