@@ -12,6 +12,7 @@ point, what was checked, and the totals tried / killed / survived.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import sys
@@ -93,6 +94,8 @@ def main() -> None:
     print(f"\nkill points tried {tried}, killed mid-run {killed}, survived {survived}/{tried} "
           f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
     shutil.rmtree(work, ignore_errors=True)
+    record = {"bench": "crash", "tried": tried, "killed": killed, "survived": survived}
+    print(json.dumps(record | {"seconds": round(time.perf_counter() - started, 1)}))  # for tracking
     sys.exit(0 if survived == tried else 1)
 
 

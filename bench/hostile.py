@@ -71,6 +71,7 @@ def main() -> None:
             f.write('"}\n'),
         ),
     }
+    results = {}
     for name, write in cases.items():
         work = Path(tempfile.mkdtemp(prefix="parkpi-hostile-"))
         try:
@@ -81,6 +82,7 @@ def main() -> None:
             out = subprocess.run([sys.executable, __file__, "--child", str(work)], cwd=ROOT, capture_output=True,
                                  text=True, check=True)  # fmt: skip
             figures = json.loads(out.stdout.splitlines()[-1])
+            results[name] = {k: figures[k] for k in ("seconds", "peak_rss_mib", "kept")}
             print(
                 f"{args.megabytes} MB {name}: {figures['seconds']:.1f} s, "
                 f"peak RSS {figures['peak_rss_mib']:.0f} MiB, earlier data kept: {figures['kept']}\n"
@@ -88,6 +90,7 @@ def main() -> None:
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps({"bench": "hostile", "megabytes": args.megabytes, "cases": results}))  # for tracking
 
 
 if __name__ == "__main__":

@@ -161,8 +161,20 @@ def main() -> None:
     parser.add_argument("--events", type=int, action="append", help="number of events (repeatable)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; DuckDB memory limit {os.environ.get('PARKPI_DUCKDB_MEMORY_LIMIT', '1GB')}")
+    sizes = []
     for events in args.events or [1_000_000]:
-        run(events)
+        figures = run(events)
+        entry = {"events": events}
+        for mode in ("baseline", "parkpi", "incremental"):
+            f = figures[mode]
+            entry[mode] = {
+                "rows": f["rows"],
+                "seconds": round(f["seconds"], 2),
+                "cpu_seconds": round(f["cpu_seconds"], 2),
+                "peak_rss_mib": round(f["peak_rss"] / 2**20),
+            }
+        sizes.append(entry)
+    print(json.dumps({"bench": "ingest", "sizes": sizes}))  # one line for tracking across commits
 
 
 if __name__ == "__main__":

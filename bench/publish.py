@@ -2,9 +2,9 @@
 
     python bench/publish.py --events 10000000 [--events 1000000 ...]
 
-For each N it takes bench/ingest.py's generated portal events (bench/data/portal_<N>/, made by
-it if absent), hard-links them into a private landing folder under bench/data/portal_<N>/
-publish/ and, in one run, measures:
+For each N it takes bench/datasets.py's data set (the history of N events; made if absent, in
+$PARKPI_BENCH_DATA or bench/data), hard-links it into a private landing folder under
+months_<N>/publish/ and, in one run, measures:
 
   full run   `parkpi run` (the main job: ingest, checks, dbt, publish) on a fresh warehouse,
              wall time of the command, and the publish step's own time from its console line
@@ -114,8 +114,8 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    for events in args.events or [1_000_000]:
-        run(events)
+    sizes = [run(events) for events in args.events or [1_000_000]]
+    print(json.dumps({"bench": "publish", "sizes": sizes}))  # one line for tracking across commits
 
 
 if __name__ == "__main__":

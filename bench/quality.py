@@ -238,14 +238,30 @@ def report(figure: dict) -> str:
     return line
 
 
-def run(events: int, pandas_max: int, limit_gb: float) -> None:
+def run(events: int, pandas_max: int, limit_gb: float) -> dict:
     print(f"\nraw portal suite, {events:,} generated events", flush=True)
     warehouse = warehouse_for(events)
     duck = measure("gx-duckdb", warehouse, limit_gb)
     print(report(duck), flush=True)
-    print(report(measure("gx-duckdb-failing", warehouse, limit_gb)), flush=True)
+    failing = measure("gx-duckdb-failing", warehouse, limit_gb)
+    print(report(failing), flush=True)
+    figures = {"events": events}
+    for figure in (duck, failing):
+        figures[figure["mode"]] = {
+            "rows": figure["rows"],
+            "seconds": round(figure["seconds"], 2),
+            "peak_rss_mib": round(figure["peak_rss"] / 2**20),
+            "error": figure.get("error"),
+        }
     if events <= pandas_max:
         pandas = measure("gx-pandas", warehouse, limit_gb)
+        figures["gx-pandas"] = {
+            "rows": pandas["rows"],
+            "seconds": round(pandas["seconds"], 2),
+            "read_seconds": pandas.get("read_seconds"),
+            "peak_rss_mib": round(pandas["peak_rss"] / 2**20),
+            "error": pandas.get("error"),
+        }
         print(report(pandas), flush=True)
         if not pandas.get("error") and not duck.get("error"):
             same = sorted(map(tuple, duck["checks"])) == sorted(map(tuple, pandas["checks"]))
@@ -264,6 +280,7 @@ def run(events: int, pandas_max: int, limit_gb: float) -> None:
             f"{duck['peak_rss'] / 2**30:.2f} GiB (target <= 1.5 GB)",
             flush=True,
         )
+    return figures
 
 
 def main() -> None:
@@ -282,8 +299,8 @@ def main() -> None:
         f"machine: {os.cpu_count()} cores; DuckDB memory limit "
         f"{os.environ.get('PARKPI_DUCKDB_MEMORY_LIMIT', '1GB')}; great_expectations imported before timing"
     )
-    for events in args.events or [1_000_000]:
-        run(events, args.pandas_max_events, args.pandas_limit_gb)
+    sizes = [run(events, args.pandas_max_events, args.pandas_limit_gb) for events in args.events or [1_000_000]]
+    print(json.dumps({"bench": "quality", "sizes": sizes}))  # one line for tracking across commits
 
 
 if __name__ == "__main__":

@@ -307,6 +307,49 @@ def test_portal_events_writes_the_requested_volume(tmp_path: Path) -> None:
     assert (tmp_path / "catalog" / "procedures.csv").exists()
 
 
+def month_events(root: Path) -> dict[str, int]:
+    return {
+        path.relative_to(root).parent.as_posix(): len(gzip.decompress(path.read_bytes()).splitlines())
+        for path in sorted((root / "portal").rglob("*.jsonl.gz"))
+    }
+
+
+def test_portal_events_in_months_of_a_fixed_size(tmp_path: Path) -> None:
+    summary = generate_portal_events(tmp_path / "a", 24000, month_events=6000, with_catalog=False)
+    counts = month_events(tmp_path / "a")
+    assert list(counts) == ["portal/2016/01", "portal/2016/02", "portal/2016/03", "portal/2016/04"]
+    assert summary["events"] == sum(counts.values())
+    # every month's file holds the month's share to within one dossier's events
+    assert all(abs(n - 6000) <= 10 for n in counts.values()), counts
+    assert (summary["first_month"], summary["last_month"]) == ("2016-01", "2016-04")
+    # a longer history does not make the months bigger, and starts with the same months
+    generate_portal_events(tmp_path / "b", 48000, month_events=6000, with_catalog=False)
+    longer = month_events(tmp_path / "b")
+    assert len(longer) == 8 and all(abs(n - 6000) <= 10 for n in longer.values())
+    first = (tmp_path / "a" / "portal" / "2016" / "01" / "export_01.jsonl.gz").read_bytes()
+    assert (tmp_path / "b" / "portal" / "2016" / "01" / "export_01.jsonl.gz").read_bytes() == first
+
+
+def test_fixed_size_months_carry_open_dossiers_into_later_months(tmp_path: Path) -> None:
+    generate_portal_events(tmp_path, 30000, month_events=10000, with_catalog=False)
+    rows = []  # (month of the file, event)
+    for path in sorted((tmp_path / "portal").rglob("*.jsonl.gz")):
+        month = path.parent.relative_to(tmp_path / "portal").as_posix().replace("/", "")
+        rows += [(month, json.loads(line)) for line in gzip.decompress(path.read_bytes()).splitlines()]
+    # each file holds exactly the events that happened in its month
+    assert {month for month, _ in rows} == {"201601", "201602", "201603"}
+    assert all(event["ThoiDiem"][:6] == month for month, event in rows)
+    # dossier codes are unique per dossier: one agency and one procedure per code
+    facts: dict[str, set] = {}
+    first_month: dict[str, str] = {}
+    for month, event in rows:
+        facts.setdefault(event["MaHoSo"], set()).add((event["MaDonVi"], event["MaTTHC"]))
+        first_month[event["MaHoSo"]] = min(first_month.get(event["MaHoSo"], month), month)
+    assert all(len(v) == 1 for v in facts.values())
+    # dossiers received in one month have later events in a later month's file
+    assert sum(month > first_month[event["MaHoSo"]] for month, event in rows) > 1000
+
+
 def test_command_line_benchmark_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--out", str(tmp_path), "--portal-events", "3000"]) == 0
     assert json.loads(capsys.readouterr().out)["events"] == count_events(tmp_path)

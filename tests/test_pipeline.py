@@ -31,9 +31,10 @@ def sample_run(sample_build: Build):
 
 
 @pytest.fixture
-def sample_copy(sample_build: Build, tmp_path: Path):
-    """A copy of the session's sample build, as (root, landing folder, the run), to change."""
-    copy = sample_build.copy(tmp_path / "build")
+def tiny_copy(tiny_build: Build, tmp_path: Path):
+    """A copy of the session's one-month build, as (root, landing folder, the run), to change:
+    for tests whose point is what a run does with a new or a broken file, not the figures."""
+    copy = tiny_build.copy(tmp_path / "build")
     return copy.root, copy.landing, copy.run
 
 
@@ -144,15 +145,15 @@ def test_code_digest_follows_the_dbt_project(monkeypatch: pytest.MonkeyPatch, tm
     assert build_state.code_digest() != before
 
 
-def test_new_export_runs_everything_and_duplicates_change_nothing(sample_copy) -> None:
-    root, landing, _ = sample_copy
+def test_new_export_runs_everything_and_duplicates_change_nothing(tiny_copy) -> None:
+    root, landing, _ = tiny_copy
     before = kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL")
-    export = sorted(landing.glob("portal/2018/**/*.jsonl*"))[0]
+    export = sorted(landing.glob("portal/2020/**/*.jsonl*"))[0]
     # an overlapping re-export: the same events again under another name
     shutil.copy(export, export.with_name("re_export_" + export.name))
     again = run_parkpi(root, landing)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "full run       portal: portal/2018/" in again.stdout
+    assert "full run       portal: portal/2020/" in again.stdout
     assert "parkpi_dbt_models" in again.stdout
     assert kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL") == before
 
@@ -172,8 +173,8 @@ def test_status_shows_what_is_loaded_and_the_last_run(sample_run) -> None:
     assert run_id in out.stdout or "parkpi_ingest" in out.stdout
 
 
-def test_unreadable_file_fails_the_run_naming_it_and_keeps_loaded_data(sample_copy) -> None:
-    root, landing, _ = sample_copy
+def test_unreadable_file_fails_the_run_naming_it_and_keeps_loaded_data(tiny_copy) -> None:
+    root, landing, _ = tiny_copy
     before = kpi(root, "SELECT count(*), sum(hash(MaHoSo, ThoiDiem)) FROM raw_portal.events")
     bad = landing / "portal" / "2020" / "12" / "broken.jsonl.gz"
     bad.write_bytes(gzip.compress(b'{"MaHoSo": "X"}\n' * 100)[:40])

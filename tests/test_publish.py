@@ -298,6 +298,7 @@ def test_failed_publish_keeps_the_previous_snapshot(published, tmp_path: Path) -
     assert not list(target.glob(".*.tmp*")) and len(list((target / ".versions").iterdir())) == 1
 
 
+@pytest.mark.timeout(1200)  # two whole runs one after the other, and the readers
 def test_two_runs_at_once_queue_agree_and_readers_see_only_complete_snapshots(tiny_published, tmp_path: Path) -> None:
     """Two `parkpi run --full` started a second apart on one warehouse while two readers watch
     the published snapshot: the second run waits for the first (the writer lock) instead of

@@ -47,7 +47,13 @@ deduplicated as (
     -- kpi-decisions 2: the same event (dossier, status, time) counts once; when copies
     -- differ, the copy from the file last in path order (byte-wise, DuckDB's default
     -- binary collation) wins, then the last line of that file.
-    select *
+    -- copies_max_load_id: the highest load id among the event's copies (the winner's and
+    -- the dropped ones'), so that fct_dossiers finds each dossier's last load (its
+    -- watermark) in this pass instead of grouping every raw event once more. Same partition
+    -- as the dedupe: DuckDB computes both in one window pass.
+    select
+        *,
+        max(load_id) over (partition by dossier_code, status, event_at) as copies_max_load_id
     from renamed
     qualify row_number() over (
         partition by dossier_code, status, event_at
@@ -103,6 +109,7 @@ final as (
         source_file,
         source_line,
         load_id,
+        copies_max_load_id,
         loaded_at
 
     from deduplicated

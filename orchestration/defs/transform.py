@@ -22,7 +22,7 @@ from dagster_dbt import (
 from orchestration.defs.jobs import FULL_REFRESH_TAG, UNIT_TESTS_TAG
 from orchestration.defs.lake import lake_asset_key
 from orchestration.lib import spark
-from orchestration.lib.dbt import DBT_EXECUTABLE, dbt_project
+from orchestration.lib.dbt import DBT_EXECUTABLE, LeanDbtCliResource, dbt_project, warehouse_target
 from orchestration.lib.resources import WarehouseResource
 from sources.settings import get_settings
 
@@ -89,7 +89,8 @@ def parkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wa
         yield from build_on_spark(context, dbt, warehouse, args)
         return
     try:
-        yield from dbt.cli(args, context=context).stream()
+        with warehouse_target(context.op_execution_context.op.name, context.run.run_id, warehouse.path) as target:
+            yield from dbt.cli(args, context=context, target_path=target).stream()
     except DagsterDbtCliRuntimeError as error:
         # dbt opens the file itself, once, at its start: another process holding it then (a
         # DuckDB CLI, `parkpi status`) is transient. Retry with backoff instead of failing the run.
@@ -109,14 +110,17 @@ def build_on_spark(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         raise dg.Failure(description=missing)
     spark.prepare(settings)
     context.log.info(f"dbt on Spark ({settings.spark_master}) over the lake in {settings.lake}")
-    invocation = dbt.cli(args, context=context)
-    try:
-        yield from invocation.stream()
-    except DagsterDbtCliRuntimeError as error:
-        hint = spark.failure_hint(f"{error}\n{_dbt_log_tail(invocation)}", settings)
-        if hint:
-            raise dg.Failure(description=hint) from error
-        raise
+    # its own partial-parse file: the Spark target's profile is not the DuckDB one's
+    step = context.op_execution_context.op.name
+    with warehouse_target(step, context.run.run_id, f"{warehouse.path}#spark") as target:
+        invocation = dbt.cli(args, context=context, target_path=target)
+        try:
+            yield from invocation.stream()
+        except DagsterDbtCliRuntimeError as error:
+            hint = spark.failure_hint(f"{error}\n{_dbt_log_tail(invocation)}", settings)
+            if hint:
+                raise dg.Failure(description=hint) from error
+            raise
     tables = spark.built_tables(invocation.get_artifact("manifest.json"), invocation.get_artifact("run_results.json"))
     with warehouse.get_connection() as con:
         rows = spark.import_tables(con, settings, tables)
@@ -141,7 +145,7 @@ defs = dg.Definitions(
     assets=[parkpi_dbt_models],
     resources={
         # the target is the engine: dbt's `dev` (DuckDB) or `spark` (dbt_project/profiles.yml)
-        "dbt": DbtCliResource(
+        "dbt": LeanDbtCliResource(
             project_dir=project,
             profiles_dir=str(project.profiles_dir),
             dbt_executable=DBT_EXECUTABLE,

@@ -56,8 +56,14 @@ def format_value(value: float | None, unit: str, *, change: bool = False) -> str
     return f"{sign}{value:,.0f}"
 
 
+# Years shown side by side in the run summary: a long history (ten years of a province, or the
+# 34 years of bench/scale.py's 100M events) would not fit a terminal. kpi.kpi_yearly has them all.
+SUMMARY_YEARS = 5
+
+
 def kpi_rows(settings: Settings) -> tuple[list[str], list[list[object]]]:
-    """Province indicators, one row each, one column per year, then the latest change."""
+    """Province indicators, one row each, one column per year (the last SUMMARY_YEARS), then
+    the latest change."""
     with connect(settings.warehouse, read_only=True) as con:
         years = [
             y
@@ -67,12 +73,14 @@ def kpi_rows(settings: Settings) -> tuple[list[str], list[list[object]]]:
         ]
         if not years:
             return [], []
+        years = years[-SUMMARY_YEARS:]
         facts = con.execute(
             """SELECT i.indicator, i.unit, k.year, k.value, k.change_abs, k.trend
                FROM marts.dim_indicators AS i
                LEFT JOIN kpi.kpi_yearly AS k
-                   ON k.indicator = i.indicator AND k.scope = 'province'
-               ORDER BY i.display_order, k.year"""
+                   ON k.indicator = i.indicator AND k.scope = 'province' AND k.year >= ?
+               ORDER BY i.display_order, k.year""",
+            [years[0]],
         ).fetchall()
     last = years[-1]
     rows: dict[str, list[object]] = {}

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from sources.generate.bulk import generate_portal_events
+from sources.generate.bulk import MONTH_EVENTS, generate_portal_events
 from sources.generate.sample import generate
 
 # --------------------------------------------------------------------------------------
@@ -31,9 +31,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="N",
         help="benchmark mode: write about N clean portal events (+ catalogue)",
     )
+    parser.add_argument(
+        "--month-events",
+        type=int,
+        nargs="?",
+        const=MONTH_EVENTS,
+        default=None,
+        metavar="M",
+        help=f"with --portal-events: months of a fixed size, M events each (default {MONTH_EVENTS:,}), "
+        "as many as N needs, from January 2016 on (default: the months of 2016-2020, growing with N)",
+    )
     args = parser.parse_args(argv)
     if args.portal_events is not None:
-        summary = generate_portal_events(args.out, args.portal_events, seed=7 if args.seed is None else args.seed)
+        summary = generate_portal_events(
+            args.out,
+            args.portal_events,
+            seed=7 if args.seed is None else args.seed,
+            month_events=args.month_events,
+        )
+        summary.pop("month_events")  # one count per month file: too long to print
     else:
         summary = generate(
             args.out, scale=args.scale, seed=2017 if args.seed is None else args.seed, messy=not args.clean

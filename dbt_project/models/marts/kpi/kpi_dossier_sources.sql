@@ -24,28 +24,12 @@
 -- build, and two such sorts at once share dbt's memory limit and spill.
 -- depends_on: {{ ref('fct_dossiers') }}
 
-{%- set processed_load_id = none -%}
-{%- if execute and is_incremental() -%}
-{%- set watermark_query = 'select max(_max_load_id) from ' ~ this -%}
-{%- set processed_load_id = run_query(watermark_query).columns[0].values()[0] -%}
-{%- endif %}
-
 with
 
 {% if is_incremental() %}
 changed_dossiers as (
 
-    {% if processed_load_id is none %}
-    select dossier_code from {{ ref('stg_portal__events') }}
-    union
-    select dossier_code from {{ this }}
-    union
-    select dossier_code from {{ ref('stg_portal__dossier_changes') }}
-    {% else %}
-    select dossier_code
-    from {{ ref('stg_portal__dossier_changes') }}
-    where load_id > {{ processed_load_id }}
-    {% endif %}
+    {{ changed_dossiers_select() }}
 
 ),
 

@@ -28,7 +28,8 @@ renamed as (
 
     select
         cast(_load_id as bigint) as load_id,
-        cast({{ adapter.quote('MaHoSo') }} as string) as dossier_code
+        cast({{ adapter.quote('MaHoSo') }} as string) as dossier_code,
+        false as is_deletion
 
     from inserted
 
@@ -36,7 +37,8 @@ renamed as (
 
     select
         cast(_load_id as bigint) as load_id,
-        cast({{ adapter.quote('MaHoSo') }} as string) as dossier_code
+        cast({{ adapter.quote('MaHoSo') }} as string) as dossier_code,
+        true as is_deletion
 
     from deleted
 
@@ -48,7 +50,8 @@ final as (
     -- an IN over it; de-duplicating 10M pairs here cost a full build seconds for nothing.
     select
         load_id,
-        dossier_code
+        dossier_code,
+        is_deletion
 
     from renamed
 
