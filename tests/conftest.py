@@ -54,6 +54,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         start_shared(base)
 
 
+# The slowest test files (whole `parkpi run`s; `--durations=15` names them), longest first. With
+# `--dist loadfile` pytest-xdist hands files to the workers in collection order, so these go first
+# and the many quick files fill the end of the session instead of one long file running alone.
+SLOW_FILES_FIRST = (
+    "test_crash_safety.py",
+    "test_dbt_project.py",
+    "test_pipeline.py",
+    "test_publish.py",
+    "test_ui.py",
+    "test_automation.py",
+    "test_explain.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: index for index, name in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if config.stash.get(_RAM_BASETEMP, False) and exitstatus == 0:
