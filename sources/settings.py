@@ -36,6 +36,9 @@ class Settings:
     lake_asked: bool = False  # PARKPI_LAKE_DIR set: write the lake whatever the engine
     spark_master: str = "local[*]"
     spark_driver_memory: str = "1g"
+    # PARKPI_SPARK_DATA_TESTS=0: dbt's data tests are left out of the Spark build (the parity test
+    # does so: they run on the DuckDB build of the same data; bench/spark_parity.py runs them on Spark)
+    spark_data_tests: bool = True
 
     @property
     def warehouse_dir(self) -> Path:
@@ -88,6 +91,7 @@ def get_settings() -> Settings:
         spark_master=os.environ.get("PARKPI_SPARK_MASTER", "").strip() or "local[*]",
         # modest: the JVM shares the machine with DuckDB and Dagster (docs/scaling.md)
         spark_driver_memory=os.environ.get("PARKPI_SPARK_DRIVER_MEMORY", "").strip() or "1g",
+        spark_data_tests=os.environ.get("PARKPI_SPARK_DATA_TESTS", "1").strip().lower() not in {"0", "false", "no"},
     )
 
 

@@ -110,6 +110,9 @@ def build_on_spark(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         raise dg.Failure(description=missing)
     spark.prepare(settings)
     context.log.info(f"dbt on Spark ({settings.spark_master}) over the lake in {settings.lake}")
+    if not settings.spark_data_tests:
+        context.log.warning("dbt's data tests are not run on Spark (PARKPI_SPARK_DATA_TESTS=0)")
+        args = [*args, "--exclude-resource-type", "test"]
     # its own partial-parse file: the Spark target's profile is not the DuckDB one's
     step = context.op_execution_context.op.name
     with warehouse_target(step, context.run.run_id, f"{warehouse.path}#spark") as target:
