@@ -106,6 +106,7 @@ def kpi_summary(output: str) -> str:
 
 def test_spark_run_prints_the_same_kpi_summary(spark_build: Build, sample_build: Build) -> None:
     assert "engine         Spark (local[2])" in spark_build.run.stdout
+    assert "data tests are not run on Spark (PARKPI_SPARK_DATA_TESTS=0)" in spark_build.run.stdout
     assert kpi_summary(spark_build.run.stdout) == kpi_summary(sample_build.run.stdout)
 
 
