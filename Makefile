@@ -15,10 +15,11 @@ export UV_PROJECT_ENVIRONMENT := .venv
 WAREHOUSE_FILE = $(abspath $(or $(PARKPI_WAREHOUSE),warehouse/parkpi.duckdb))
 UI_DAGSTER_HOME = $(or $(DAGSTER_HOME),$(dir $(WAREHOUSE_FILE))dagster_home)
 
-.PHONY: help install run test test-setup chromium dev lint bench sample clean
+.PHONY: help install run test test-setup chromium java spark-setup dev lint bench sample clean
 
 help:
 	@echo "make run    install, then build everything on the bundled sample and print a summary"
+	@echo "            (PARKPI_ENGINE=spark make run: the same on Apache Spark; installs Java and pyspark)"
 	@echo "make test   install, then run the test suite"
 	@echo "make dev    install, then open the Dagster UI on http://127.0.0.1:3000"
 	@echo "make lint   style gates: ruff check, ruff format --check, sqlfluff"
@@ -37,12 +38,29 @@ help:
 
 install: .venv/.installed
 
-run: install
+# The Spark engine (docs/scaling.md): pyspark and dbt-spark are the lockfile's `spark` group,
+# installed on top of the default environment by `make test` and by a Spark `make run`, not by
+# a plain `make run`; Java comes from Debian like Chromium.
+.venv/.spark-installed: .venv/.installed
+	$(UV) sync --frozen --python $(PYTHON) --group spark
+	@touch $@
+
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+		else echo "Java is missing: sudo apt-get install openjdk-17-jre-headless (Spark cannot start without it)" >&2; fi; \
+	fi
+
+spark-setup: java .venv/.spark-installed
+
+SPARK_RUN := $(filter spark,$(PARKPI_ENGINE))$(findstring --engine spark,$(RUN_ARGS))$(findstring --engine=spark,$(RUN_ARGS))
+
+run: install $(if $(SPARK_RUN),spark-setup)
 	.venv/bin/parkpi run $(RUN_ARGS)
 
 # What the serving tests need besides .venv: a DuckDB 1.4 engine in its own environment (the
 # published snapshot must open in the 1.x engines of BI drivers) and Debian's Chromium (the
-# leadership report must render in a real browser).
+# leadership report must render in a real browser); the Spark parity test needs spark-setup.
 .tools/duckdb14/.installed: | $(UV)
 	$(UV) venv --quiet --clear --python $(PYTHON) .tools/duckdb14
 	$(UV) pip install --quiet --python .tools/duckdb14/bin/python "duckdb==1.4.*"
@@ -54,7 +72,7 @@ chromium:
 		else echo "Chromium is missing: sudo apt-get install chromium (the report test will be skipped)" >&2; fi; \
 	fi
 
-test-setup: install .tools/duckdb14/.installed chromium
+test-setup: install .tools/duckdb14/.installed chromium spark-setup
 
 test: test-setup
 	.venv/bin/python -m pytest

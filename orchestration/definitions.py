@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs import automation, ingest, jobs, publish, quality, transform
+from orchestration.defs import automation, ingest, jobs, lake, publish, quality, transform
 from orchestration.lib.console import compact_console
 from orchestration.lib.resources import warehouse_resource
 from sources.settings import export_for_dbt
@@ -11,6 +11,7 @@ export_for_dbt()  # one settings place: resolve defaults into the env that dbt r
 
 defs = dg.Definitions.merge(
     ingest.defs,
+    lake.defs,
     transform.defs,
     quality.defs,
     publish.defs,

@@ -19,6 +19,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SAMPLE_LANDING_DIR = PROJECT_ROOT / "sources" / "sample"
 
+# The engines dbt can run the transformations on (docs/scaling.md): DuckDB inside this
+# process's machine (the default), or Apache Spark over the Parquet lake.
+ENGINES = ("duckdb", "spark")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -27,10 +31,34 @@ class Settings:
     publish_dir: Path
     memory_limit: str
     dbt_memory_limit: str
+    engine: str = "duckdb"
+    lake_dir: Path | None = None  # None: beside the warehouse (``warehouse/lake``)
+    lake_asked: bool = False  # PARKPI_LAKE_DIR set: write the lake whatever the engine
+    spark_master: str = "local[*]"
+    spark_driver_memory: str = "1g"
+    # PARKPI_SPARK_DATA_TESTS=0: dbt's data tests are left out of the Spark build (the parity test
+    # does so: they run on the DuckDB build of the same data; bench/spark_parity.py runs them on Spark)
+    spark_data_tests: bool = True
 
     @property
     def warehouse_dir(self) -> Path:
         return self.warehouse.parent
+
+    @property
+    def lake(self) -> Path:
+        """The Parquet lake: the raw layer as Hive-partitioned files (sources/lake.py)."""
+        return self.lake_dir or self.warehouse_dir / "lake"
+
+    @property
+    def writes_lake(self) -> bool:
+        """Spark reads the lake; with DuckDB it is written only when PARKPI_LAKE_DIR asks for it."""
+        return self.engine == "spark" or self.lake_asked
+
+    @property
+    def spark_dir(self) -> Path:
+        """Spark's own files for this warehouse (its table output, scratch space, logs): never
+        in the working directory, where Spark would put them by default."""
+        return self.warehouse_dir / "spark"
 
 
 def _path(variable: str, default: Path) -> Path:
@@ -39,8 +67,16 @@ def _path(variable: str, default: Path) -> Path:
     return path if path.is_absolute() else (Path.cwd() / path)
 
 
+def engine_from(value: str | None) -> str:
+    engine = (value or "duckdb").strip().lower() or "duckdb"
+    if engine not in ENGINES:
+        raise ValueError(f"PARKPI_ENGINE={value!r}: one of {', '.join(ENGINES)}")
+    return engine
+
+
 def get_settings() -> Settings:
     """Read the settings now (not at import time, so tests can point them at tmp dirs)."""
+    lake = os.environ.get("PARKPI_LAKE_DIR", "").strip()
     return Settings(
         landing_dir=_path("PARKPI_LANDING_DIR", SAMPLE_LANDING_DIR).resolve(),
         warehouse=_path("PARKPI_WAREHOUSE", PROJECT_ROOT / "warehouse" / "parkpi.duckdb"),
@@ -49,6 +85,13 @@ def get_settings() -> Settings:
         # instead of growing the process (benchmarks target <= 2 GB peak RSS).
         memory_limit=os.environ.get("PARKPI_DUCKDB_MEMORY_LIMIT", "1GB"),
         dbt_memory_limit=os.environ.get("PARKPI_DBT_MEMORY_LIMIT", "2GB"),
+        engine=engine_from(os.environ.get("PARKPI_ENGINE")),
+        lake_dir=_path("PARKPI_LAKE_DIR", Path()) if lake else None,
+        lake_asked=bool(lake),
+        spark_master=os.environ.get("PARKPI_SPARK_MASTER", "").strip() or "local[*]",
+        # modest: the JVM shares the machine with DuckDB and Dagster (docs/scaling.md)
+        spark_driver_memory=os.environ.get("PARKPI_SPARK_DRIVER_MEMORY", "").strip() or "1g",
+        spark_data_tests=os.environ.get("PARKPI_SPARK_DATA_TESTS", "1").strip().lower() not in {"0", "false", "no"},
     )
 
 
@@ -110,4 +153,8 @@ def export_for_dbt(settings: Settings | None = None) -> Settings:
     os.environ["PARKPI_WAREHOUSE"] = str(settings.warehouse)
     os.environ["PARKPI_PUBLISH_DIR"] = str(settings.publish_dir)
     os.environ["PARKPI_DBT_MEMORY_LIMIT"] = settings.dbt_memory_limit
+    os.environ["PARKPI_ENGINE"] = settings.engine
+    os.environ["PARKPI_SPARK_MASTER"] = settings.spark_master
+    os.environ["PARKPI_SPARK_DRIVER_MEMORY"] = settings.spark_driver_memory
+    os.environ["PARKPI_SPARK_DIR"] = str(settings.spark_dir)
     return settings

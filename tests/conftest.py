@@ -58,6 +58,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 # `--dist loadfile` pytest-xdist hands files to the workers in collection order, so these go first
 # and the many quick files fill the end of the session instead of one long file running alone.
 SLOW_FILES_FIRST = (
+    "test_spark.py",  # mostly waiting on Spark's per-query latency: best started early
     "test_crash_safety.py",
     "test_dbt_project.py",
     "test_pipeline.py",

@@ -27,6 +27,6 @@
 
 {% macro kpi_component_unpivot_list(group) -%}
     {%- for code in kpi_indicator_codes(group) -%}
-        ({{ code }}__numerator, {{ code }}__denominator) as '{{ code }}'{{ ", " if not loop.last }}
+        ({{ code }}__numerator, {{ code }}__denominator) as {{ unpivot_alias(code) }}{{ ", " if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}

@@ -22,21 +22,21 @@ source as (
 renamed as (
 
     select
-        cast("MaHoSo" as varchar) as dossier_code,
-        cast("MaTTHC" as varchar) as procedure_code,
-        cast("MaDonVi" as varchar) as agency_code,
-        cast("KenhThucHien" as integer) as channel,
-        cast("MucDo" as integer) as service_level,
-        cast("TrangThaiHoSo" as integer) as status,
-        cast("ThoiDiem" as timestamp) as event_at,
-        cast("NgayHenTra" as timestamp) as due_at,
-        cast("HinhThucTra" as integer) as return_method,
-        cast("DuocThanhToanTrucTuyen" as integer) as paid_online_code,
-        cast("LoaiDoiTuong" as integer) as applicant_type,
-        cast("_source_file" as varchar) as source_file,
-        cast("_source_line" as bigint) as source_line,
-        cast("_load_id" as bigint) as load_id,
-        cast("_loaded_at" as timestamp) as loaded_at
+        cast({{ adapter.quote('MaHoSo') }} as string) as dossier_code,
+        cast({{ adapter.quote('MaTTHC') }} as string) as procedure_code,
+        cast({{ adapter.quote('MaDonVi') }} as string) as agency_code,
+        cast({{ adapter.quote('KenhThucHien') }} as integer) as channel,
+        cast({{ adapter.quote('MucDo') }} as integer) as service_level,
+        cast({{ adapter.quote('TrangThaiHoSo') }} as integer) as status,
+        cast({{ adapter.quote('ThoiDiem') }} as timestamp) as event_at,
+        cast({{ adapter.quote('NgayHenTra') }} as timestamp) as due_at,
+        cast({{ adapter.quote('HinhThucTra') }} as integer) as return_method,
+        cast({{ adapter.quote('DuocThanhToanTrucTuyen') }} as integer) as paid_online_code,
+        cast({{ adapter.quote('LoaiDoiTuong') }} as integer) as applicant_type,
+        cast({{ adapter.quote('_source_file') }} as string) as source_file,
+        cast({{ adapter.quote('_source_line') }} as bigint) as source_line,
+        cast({{ adapter.quote('_load_id') }} as bigint) as load_id,
+        cast({{ adapter.quote('_loaded_at') }} as timestamp) as loaded_at
 
     from source
 

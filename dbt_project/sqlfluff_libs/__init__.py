@@ -1,4 +1,5 @@
-"""Jinja context for sqlfluff's jinja templater (dbt_project/.sqlfluff): dbt's `var()`.
+"""Jinja context for sqlfluff's jinja templater (dbt_project/.sqlfluff): dbt's `var()`, `run_query()`
+and `adapter`.
 
 sqlfluff's dbt builtins answer every `var()` with a placeholder string, so a model that loops
 over a list var (the indicators in `vars: kpi_indicators`) would be linted as something dbt
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 _PROJECT_FILE = Path(__file__).resolve().parent.parent / "dbt_project.yml"
 _PROJECT_VARS: dict[str, Any] = yaml.safe_load(_PROJECT_FILE.read_text(encoding="utf-8")).get("vars") or {}
@@ -35,3 +38,18 @@ class _QueryResult:
 def run_query(sql: str) -> _QueryResult:
     """dbt's run_query() without a warehouse."""
     return _QueryResult()
+
+
+class _Adapter:
+    """dbt's `adapter` for linting: identifiers quoted as DuckDB quotes them, and
+    `adapter.dispatch` resolving to the `default__` macro (DuckDB's SQL, macros/engines/)."""
+
+    def quote(self, identifier: str) -> str:
+        return '"' + identifier.replace('"', '""') + '"'
+
+    @pass_context
+    def dispatch(self, context: Context, macro_name: str, macro_namespace: str | None = None) -> Any:
+        return context.resolve(f"default__{macro_name}")
+
+
+adapter = _Adapter()

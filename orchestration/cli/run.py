@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 from orchestration.cli.home import dagster_home
-from sources.settings import export_for_dbt
+from sources.settings import ENGINES, export_for_dbt
 
 
 def register(commands) -> argparse.ArgumentParser:
@@ -18,14 +19,37 @@ def register(commands) -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild and re-check everything even if nothing changed since the last full run",
     )
+    parser.add_argument(
+        "--unit-tests",
+        action="store_true",
+        help="run dbt's unit tests too (with --full: worth it once on a new engine or cluster)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="where dbt runs the transformations: duckdb (default, or PARKPI_ENGINE) or spark, over the "
+        "Parquet lake (docs/scaling.md)",
+    )
     return parser
 
 
 def handle(args: argparse.Namespace) -> int:
+    if args.engine:
+        os.environ["PARKPI_ENGINE"] = args.engine  # before anything reads the settings
     settings = export_for_dbt()
     dagster_home()
     print(f"parkpi run — landing folder {settings.landing_dir}")
     print(f"             warehouse      {settings.warehouse}")
+    if settings.engine == "spark":
+        from orchestration.lib.spark import missing_prerequisite
+
+        print(f"             engine         Spark ({settings.spark_master}) over the lake {settings.lake}")
+        missing = missing_prerequisite()
+        if missing:
+            print(f"\nparkpi run: {missing}", file=sys.stderr)
+            return 2
+    elif settings.writes_lake:
+        print(f"             lake           {settings.lake}")
     from orchestration.lib.dbt import prepare_dbt
     from orchestration.lib.runs import execute, plan_run
     from sources.warehouse import writer_lock
@@ -52,7 +76,12 @@ def handle(args: argparse.Namespace) -> int:
                 "(`parkpi run --full` redoes everything)\n"
             )
         result = execute(
-            settings, plan, log_level=args.log_level, log_path=log_path, say=lambda m: print(m, file=sys.__stdout__)
+            settings,
+            plan,
+            log_level=args.log_level,
+            log_path=log_path,
+            say=lambda m: print(m, file=sys.__stdout__),
+            unit_tests=args.unit_tests,
         )
     took = duration(result.run_id, time.perf_counter() - started)
     from orchestration.lib.summary import print_failure, print_quality, print_summary

@@ -5,6 +5,8 @@ import warnings
 
 import dagster as dg
 
+from sources.settings import get_settings
+
 MAIN_JOB_NAME = "parkpi_main"
 INGEST_JOB_NAME = "parkpi_ingest"
 # Every job writes the warehouse: the run queue (dagster.yaml written by orchestration/cli.py)
@@ -13,11 +15,18 @@ WRITER_TAGS = {"parkpi/warehouse": "writer"}
 # Run tags the assets read: dbt with --full-refresh; re-read the files of the run's portal months.
 FULL_REFRESH_TAG = "parkpi/dbt_full_refresh"
 RELOAD_MONTHS_TAG = "parkpi/reload_months"
+# dbt's unit tests in the run too (`parkpi run --unit-tests`): they check the SQL, so they run in
+# `make test`, and once on a new engine or cluster.
+UNIT_TESTS_TAG = "parkpi/dbt_unit_tests"
 
 with warnings.catch_warnings():
     # selecting source assets (the landing files, observed by every run) is "beta" in Dagster 1.13
     warnings.simplefilter("ignore", dg.BetaWarning)
     EVERY_ASSET = dg.AssetSelection.all(include_sources=True)
+    # The Parquet lake (group "lake") is written when Spark reads it or PARKPI_LAKE_DIR asks
+    # for it; with DuckDB alone a run does not spend time on files nothing reads.
+    if not get_settings().writes_lake:
+        EVERY_ASSET = EVERY_ASSET - dg.AssetSelection.groups("lake")
     INGEST_GROUP = dg.AssetSelection.groups("ingest", include_sources=True)
 
 main_job = dg.define_asset_job(
@@ -25,7 +34,7 @@ main_job = dg.define_asset_job(
     selection=EVERY_ASSET,
     executor_def=dg.in_process_executor,
     tags=WRITER_TAGS,
-    description="Materialise every asset: ingest all sources, transform, check, publish.",
+    description="Materialise every asset: ingest all sources, (the lake,) transform, check, publish.",
 )
 
 # What `parkpi run` runs when nothing changed since the last full run (orchestration/lib/

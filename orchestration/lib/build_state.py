@@ -79,6 +79,9 @@ def _built_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict:
     return {
         "landing_dir": str(settings.landing_dir),
+        # the engine that built the tables, and the lake it kept (None when none is written)
+        "engine": settings.engine,
+        "lake": str(settings.lake) if settings.writes_lake else None,
         "manifests": {token: _manifest_digest(con, source.schema) for token, source in SOURCES.items()},
         "code": code_digest(),
         "tables": _built_tables(con),
@@ -130,6 +133,8 @@ def plan(settings: Settings) -> Plan:
         return Plan(False, f"no published snapshot in {settings.publish_dir}", run_id, finished_at)
     for part, why in (
         ("landing_dir", "a different landing folder"),
+        ("engine", "another engine (PARKPI_ENGINE) than the last full run's"),
+        ("lake", "the Parquet lake is asked for elsewhere, or no longer (PARKPI_LAKE_DIR)"),
         ("manifests", "raw data changed since the last full run"),
         ("code", "the code or dbt project changed since the last full run"),
         ("tables", "the built tables differ from what the last full run left"),

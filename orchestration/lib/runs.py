@@ -41,6 +41,7 @@ def execute(
     log_level: str,
     log_path: Path,
     say: Callable[[str], None],
+    unit_tests: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Run the planned job in-process; dbt's own output goes to ``log_path``, the compact logger
     prints one line per stage to the terminal."""
@@ -48,20 +49,19 @@ def execute(
 
     from orchestration.definitions import defs
     from orchestration.defs.ingest import every_partition_tags
-    from orchestration.defs.jobs import INGEST_JOB_NAME, MAIN_JOB_NAME
+    from orchestration.defs.jobs import INGEST_JOB_NAME, MAIN_JOB_NAME, UNIT_TESTS_TAG
 
     full = plan.full
     if full:
         build_state.forget(settings)  # a run killed half-way must not look up to date afterwards
     run_config = {"loggers": {"compact": {"config": {"log_level": log_level}}}}
+    tags = {**every_partition_tags(), **({UNIT_TESTS_TAG: "true"} if unit_tests else {})}
     with DagsterInstance.get() as instance, log_path.open("w", encoding="utf-8") as log:
         with contextlib.redirect_stdout(log):
 
             def run(job_name: str) -> dg.ExecuteInProcessResult:
                 job = defs.resolve_job_def(job_name)
-                return job.execute_in_process(
-                    instance=instance, raise_on_error=False, run_config=run_config, tags=every_partition_tags()
-                )
+                return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, tags=tags)
 
             result = run(MAIN_JOB_NAME if full else INGEST_JOB_NAME)
             if result.success and not full and loaded_anything(result):

@@ -25,7 +25,7 @@ successor_steps as (
         agency_code as start_agency_code,
         agency_code as reached_agency_code,
         0 as chain_depth,
-        [agency_code] as chain_codes
+        {{ list_of('agency_code') }} as chain_codes
 
     from agencies
 
@@ -35,7 +35,7 @@ successor_steps as (
         successor_steps.start_agency_code,
         agencies.successor_agency_code as reached_agency_code,
         successor_steps.chain_depth + 1 as chain_depth,
-        list_append(successor_steps.chain_codes, agencies.successor_agency_code) as chain_codes
+        array_append(successor_steps.chain_codes, agencies.successor_agency_code) as chain_codes
 
     from successor_steps
     inner join agencies
@@ -43,7 +43,7 @@ successor_steps as (
 
     where
         agencies.successor_agency_code is not null
-        and not list_contains(successor_steps.chain_codes, agencies.successor_agency_code)
+        and not array_contains(successor_steps.chain_codes, agencies.successor_agency_code)
 
 ),
 
@@ -51,9 +51,9 @@ chain_ends as (
 
     select
         start_agency_code as agency_code,
-        arg_max(reached_agency_code, chain_depth) as current_agency_code,
+        {{ arg_max_present('reached_agency_code', 'chain_depth') }} as current_agency_code,
         max(chain_depth) as successor_chain_depth,
-        arg_max(chain_codes, chain_depth) as chain_codes
+        {{ arg_max_present('chain_codes', 'chain_depth') }} as chain_codes
 
     from successor_steps
 
@@ -73,7 +73,7 @@ cycles_closed as (
         + case when end_agencies.successor_agency_code is null then 0 else 1 end as successor_chain_depth,
         case
             when end_agencies.successor_agency_code is null then chain_ends.chain_codes
-            else list_append(chain_ends.chain_codes, end_agencies.successor_agency_code)
+            else array_append(chain_ends.chain_codes, end_agencies.successor_agency_code)
         end as chain_codes
 
     from chain_ends
@@ -88,7 +88,7 @@ final as (
         agency_code,
         current_agency_code,
         cast(successor_chain_depth as integer) as successor_chain_depth,
-        array_to_string(chain_codes, ' > ') as successor_chain,
+        {{ list_join('chain_codes', "' > '") }} as successor_chain,
         coalesce(has_successor_cycle, false) as has_successor_cycle
 
     from cycles_closed

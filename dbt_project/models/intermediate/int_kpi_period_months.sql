@@ -18,20 +18,20 @@ with
 
 years as (
 
-    select unnest(range(min(year(month_start)), max(year(month_start)) + 1)) as year
+    select {{ unnest_list(integer_list('min(year(month_start))', 'max(year(month_start)) + 1')) }} as year
     from {{ ref('int_kpi_scope_months') }}
 
 ),
 
 month_numbers as (
 
-    select unnest(range(1, 13)) as month_number
+    select {{ unnest_list(integer_list(1, 13)) }} as month_number
 
 ),
 
 quarter_numbers as (
 
-    select unnest(range(1, 5)) as quarter_number
+    select {{ unnest_list(integer_list(1, 5)) }} as quarter_number
 
 ),
 
@@ -88,7 +88,7 @@ period_months as (
 final as (
 
     select
-        cast(period_type as varchar) as period_type,
+        cast(period_type as string) as period_type,
         cast(year as integer) as year,
         cast(period as integer) as period,
         cast(period_start as date) as period_start,

@@ -127,11 +127,61 @@ overdue_open as (
 
 components as (
 
-    select * from received
-    union all by name
-    select * from finished
-    union all by name
-    select * from overdue_open
+    -- Each CTE's columns, the others NULL (a union by name, which Spark's SQL does not have).
+    select
+        month_start,
+        current_agency_code,
+        dossiers_received,
+        received_online,
+        received_by_post,
+        received_fee_bearing,
+        received_fee_bearing_paid_online,
+        null as dossiers_finished,
+        null as finished_with_due,
+        null as finished_on_time,
+        null as processing_seconds,
+        null as processing_count,
+        null as finished_result_by_post,
+        null as overdue_open_at_month_end
+    from received
+
+    union all
+
+    select
+        month_start,
+        current_agency_code,
+        null as dossiers_received,
+        null as received_online,
+        null as received_by_post,
+        null as received_fee_bearing,
+        null as received_fee_bearing_paid_online,
+        dossiers_finished,
+        finished_with_due,
+        finished_on_time,
+        processing_seconds,
+        processing_count,
+        finished_result_by_post,
+        null as overdue_open_at_month_end
+    from finished
+
+    union all
+
+    select
+        month_start,
+        current_agency_code,
+        null as dossiers_received,
+        null as received_online,
+        null as received_by_post,
+        null as received_fee_bearing,
+        null as received_fee_bearing_paid_online,
+        null as dossiers_finished,
+        null as finished_with_due,
+        null as finished_on_time,
+        null as processing_seconds,
+        null as processing_count,
+        null as finished_result_by_post,
+        overdue_open_at_month_end
+    from overdue_open
 
 ),
 
@@ -139,7 +189,7 @@ final as (
 
     select
         cast(month_start as date) as month_start,
-        cast(current_agency_code as varchar) as current_agency_code,
+        cast(current_agency_code as string) as current_agency_code,
         cast(sum(dossiers_received) as bigint) as dossiers_received,
         cast(sum(received_online) as bigint) as received_online,
         cast(sum(received_by_post) as bigint) as received_by_post,
@@ -148,7 +198,7 @@ final as (
         cast(sum(dossiers_finished) as bigint) as dossiers_finished,
         cast(sum(finished_with_due) as bigint) as finished_with_due,
         cast(sum(finished_on_time) as bigint) as finished_on_time,
-        cast(sum(processing_seconds) as hugeint) as processing_seconds,
+        cast(sum(processing_seconds) as {{ type_wide_integer() }}) as processing_seconds,
         cast(sum(processing_count) as bigint) as processing_count,
         cast(sum(finished_result_by_post) as bigint) as finished_result_by_post,
         cast(sum(overdue_open_at_month_end) as bigint) as overdue_open_at_month_end

@@ -33,7 +33,7 @@ short_spans as (
     select
         current_agency_code,
         event_month_bits,
-        range(first_month_number, last_month_number + 1) as span_month_numbers
+        {{ integer_list('first_month_number', 'last_month_number + 1') }} as span_month_numbers
 
     from dossier_month_spans
 
@@ -49,9 +49,9 @@ dossier_months_from_bits as (
         month_numbers.month_number
 
     from short_spans
-    cross join unnest(short_spans.span_month_numbers) as month_numbers (month_number)
+    cross join lateral {{ unnest_list('short_spans.span_month_numbers') }} as month_numbers (month_number)
 
-    where (short_spans.event_month_bits >> cast(month_numbers.month_number % 64 as ubigint)) & 1 = 1
+    where {{ month_bit_is_set('short_spans.event_month_bits', 'month_numbers.month_number') }}
 
 ),
 
@@ -94,7 +94,9 @@ portal_agency_months as (
 
     select
         'portal' as indicator_group,
-        make_date(cast(month_number // 12 as integer), cast(month_number % 12 + 1 as integer), 1) as month_start,
+        make_date(
+            cast({{ integer_divide('month_number', 12) }} as integer), cast(month_number % 12 + 1 as integer), 1
+        ) as month_start,
         current_agency_code
 
     from dossier_months
@@ -136,20 +138,20 @@ agency_months as (
 final as (
 
     select
-        cast(indicator_group as varchar) as indicator_group,
+        cast(indicator_group as string) as indicator_group,
         cast(month_start as date) as month_start,
-        cast('agency' as varchar) as scope,
-        cast(current_agency_code as varchar) as scope_code
+        cast('agency' as string) as scope,
+        cast(current_agency_code as string) as scope_code
 
     from agency_months
 
     union all
 
     select distinct
-        cast(indicator_group as varchar) as indicator_group,
+        cast(indicator_group as string) as indicator_group,
         cast(month_start as date) as month_start,
-        cast('province' as varchar) as scope,
-        cast('ALL' as varchar) as scope_code
+        cast('province' as string) as scope,
+        cast('ALL' as string) as scope_code
 
     from agency_months
 

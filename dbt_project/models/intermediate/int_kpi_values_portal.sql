@@ -98,7 +98,7 @@ final as (
         {{ kpi_component_columns('dossiers_finished', 'aggregated.dossiers_finished') }},
         {{ kpi_component_columns('on_time_rate', 'aggregated.finished_on_time', 'aggregated.finished_with_due') }},
         {{ kpi_component_columns(
-            'avg_processing_days', 'aggregated.processing_seconds / 86400.0', 'aggregated.processing_count'
+            'avg_processing_days', 'cast(aggregated.processing_seconds as double) / 86400.0', 'aggregated.processing_count'
         ) }},
         {{ kpi_component_columns('overdue_open_at_year_end', 'aggregated.overdue_open_at_period_end') }},
         {{ kpi_component_columns(

@@ -94,7 +94,7 @@ final as (
             'postal_delivery_success_rate', 'aggregated.result_delivered', 'aggregated.result_final'
         ) }},
         {{ kpi_component_columns(
-            'postal_avg_delivery_days', 'aggregated.delivery_seconds / 86400.0', 'aggregated.delivery_count'
+            'postal_avg_delivery_days', 'cast(aggregated.delivery_seconds as double) / 86400.0', 'aggregated.delivery_count'
         ) }},
         {{ kpi_component_columns('postal_unmatched_shipments', 'aggregated.unmatched_shipments') }}
 

@@ -36,7 +36,7 @@
 {%- for columns in unique_combination -%}
     {%- do table_rules.append((
         "unique_combination(" ~ columns | join(", ") ~ ")",
-        "count(*) - count(distinct (" ~ columns | join(", ") ~ "))"
+        "count(*) - count(distinct " ~ row_value(columns) ~ ")"
     )) -%}
 {%- endfor -%}
 {%- for column in non_negative -%}
@@ -69,7 +69,7 @@ offending_rows as (
     -- statistics alone (no NULLs in the column: no scan), also through a view.
     select
         {%- for name, condition in row_rules %}
-        coalesce({{ condition }}, false) as "{{ name }}"{{ "," if not loop.last }}
+        coalesce({{ condition }}, false) as {{ adapter.quote(name) }}{{ "," if not loop.last }}
         {%- endfor %}
 
     from {{ model }}
@@ -83,15 +83,19 @@ offending_rows as (
 
 row_rule_counts as (
 
-    unpivot (
+    select
+        rule,
+        failing_rows
+    from (
         select
             {%- for name, condition in row_rules %}
-            count(*) filter (where "{{ name }}") as "{{ name }}"{{ "," if not loop.last }}
+            count(*) filter (where {{ adapter.quote(name) }}) as {{ adapter.quote(name) }}{{ "," if not loop.last }}
             {%- endfor %}
         from offending_rows
     )
-    on columns(*)
-    into name rule value failing_rows
+    unpivot (failing_rows for rule in (
+        {%- for name, condition in row_rules %}{{ adapter.quote(name) }}{{ ", " if not loop.last }}{% endfor -%}
+    ))
 
 ),
 {% endif %}
@@ -99,15 +103,19 @@ row_rule_counts as (
 {% if table_rules %}
 table_rule_counts as (
 
-    unpivot (
+    select
+        rule,
+        failing_rows
+    from (
         select
             {%- for name, expression in table_rules %}
-            {{ expression }} as "{{ name }}"{{ "," if not loop.last }}
+            {{ expression }} as {{ adapter.quote(name) }}{{ "," if not loop.last }}
             {%- endfor %}
         from {{ model }}
     )
-    on columns(*)
-    into name rule value failing_rows
+    unpivot (failing_rows for rule in (
+        {%- for name, expression in table_rules %}{{ adapter.quote(name) }}{{ ", " if not loop.last }}{% endfor -%}
+    ))
 
 ),
 {% endif %}
@@ -137,7 +145,7 @@ relationship_{{ loop.index }} as (
 
 all_rules as (
 
-    select cast(null as varchar) as rule, cast(0 as bigint) as failing_rows where false
+    select cast(null as string) as rule, cast(0 as bigint) as failing_rows where false
     {%- if row_rules %}
     union all
     select rule, cast(failing_rows as bigint) from row_rule_counts

@@ -25,7 +25,7 @@ bounds as (
 
 days as (
 
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date_day
+    select {{ date_series('first_day', 'last_day') }} as date_day
     from bounds
 
 ),
@@ -37,11 +37,11 @@ final as (
         cast(year(date_day) as integer) as year,
         cast(quarter(date_day) as integer) as quarter,
         cast(month(date_day) as integer) as month,
-        monthname(date_day) as month_name,
+        {{ month_name('date_day') }} as month_name,
         cast(day(date_day) as integer) as day_of_month,
-        cast(isodow(date_day) as integer) as iso_day_of_week,
-        dayname(date_day) as day_name,
-        isodow(date_day) in (6, 7) as is_weekend,
+        cast({{ iso_day_of_week('date_day') }} as integer) as iso_day_of_week,
+        {{ day_name('date_day') }} as day_name,
+        {{ iso_day_of_week('date_day') }} in (6, 7) as is_weekend,
         cast(date_trunc('month', date_day) as date) as month_start,
         month(date_day) = 12 and day(date_day) = 31 as is_year_end,
         -- "End of Y" in the KPI contract: 31 December, 23:59:59.

@@ -37,14 +37,14 @@ indicators as (
 final as (
 
     select
-        cast(indicator as varchar) as indicator,
-        cast(name_vi as varchar) as name_vi,
-        cast(name_en as varchar) as name_en,
-        cast(unit as varchar) as unit,
-        cast(better as varchar) as better,
-        cast(indicator_group as varchar) as indicator_group,
-        cast(scopes as varchar) as scopes,
-        cast(definition as varchar) as definition,
+        cast(indicator as string) as indicator,
+        cast(name_vi as string) as name_vi,
+        cast(name_en as string) as name_en,
+        cast(unit as string) as unit,
+        cast(better as string) as better,
+        cast(indicator_group as string) as indicator_group,
+        cast(scopes as string) as scopes,
+        cast(definition as string) as definition,
         cast(display_order as integer) as display_order
 
     from indicators

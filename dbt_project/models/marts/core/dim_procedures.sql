@@ -9,7 +9,7 @@ procedures as (
 final as (
 
     select
-        procedure_code || '@' || strftime(valid_from, '%Y-%m-%d') as procedure_period_key,
+        procedure_code || '@' || cast(valid_from as string) as procedure_period_key,
         procedure_code,
         valid_from,
         valid_to,

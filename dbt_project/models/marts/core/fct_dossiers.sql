@@ -1,10 +1,10 @@
 {{
     config(
-        materialized='incremental',
+        materialized=dossier_fact_materialization(),
         unique_key='dossier_code',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where first_event_at is null",
+        post_hook="{% if is_incremental() %}delete from {{ this }} where first_event_at is null{% endif %}",
     )
 }}
 
@@ -56,7 +56,7 @@ events as (
     -- to stg_portal__events below already orders the build after it, and the unit tests
     -- (full-refresh branch) need no fixture for it.
     {{ portal_events_select(
-        raw_filter='"MaHoSo" in (select changed_dossiers.dossier_code from changed_dossiers)'
+        raw_filter=adapter.quote('MaHoSo') ~ ' in (select changed_dossiers.dossier_code from changed_dossiers)'
     ) }}
     {% else %}
     select * from {{ ref('stg_portal__events') }}
@@ -78,7 +78,7 @@ sequenced as (
     -- aggregates, which DuckDB has to sort for: 3x faster on 10M events.
     select
         *,
-        epoch_us(event_at) * 16 + status as event_order
+        {{ epoch_us('event_at') }} * 16 + status as event_order
 
     from events
 
@@ -95,19 +95,19 @@ aggregated as (
     select
         dossier_code,
         min(event_at) filter (where status = 2) as received_at,
-        arg_min(channel, event_order) as channel,
+        {{ arg_min_present('channel', 'event_order') }} as channel,
         coalesce(
-            arg_min(agency_code, event_order) filter (where status = 2),
-            arg_min(agency_code, event_order)
+            {{ arg_min_present('agency_code', 'event_order') }} filter (where status = 2),
+            {{ arg_min_present('agency_code', 'event_order') }}
         ) as agency_code,
-        arg_min(procedure_code, event_order) as procedure_code,
-        arg_min(due_at, event_order) as due_at,
+        {{ arg_min_present('procedure_code', 'event_order') }} as procedure_code,
+        {{ arg_min_present('due_at', 'event_order') }} as due_at,
         count(*) filter (where status = 5) as supplement_requests,
         min(event_at) filter (where status = 9) as first_processed_at,
         min(event_at) filter (where status = 10) as first_result_returned_at,
         min(event_at) filter (where status = 3) as first_not_accepted_at,
         min(event_at) filter (where status = 8) as first_processing_stopped_at,
-        arg_max(return_method, event_order) as last_return_method,
+        {{ arg_max_present('return_method', 'event_order') }} as last_return_method,
         coalesce(bool_or(paid_online_code in (1, 2)), false) as paid_online,
         min(event_at) filter (where status = 7) as withdrawn_at,
         min(event_at) as first_event_at,
@@ -118,9 +118,7 @@ aggregated as (
         -- month number (12 x year + month - 1) modulo 64. With the first and last event's
         -- months this names the months exactly when those are less than 64 months apart;
         -- int_kpi_scope_months reads the events of the rare other dossiers again.
-        bit_or(
-            cast(1 as ubigint) << cast((event_year * 12 + month(event_at) - 1) % 64 as ubigint)
-        ) as event_month_bits
+        bit_or({{ month_bit('event_year * 12 + month(event_at) - 1') }}) as event_month_bits
 
     from sequenced
 
@@ -239,8 +237,9 @@ final as (
         finished.withdrawn_at,
         -- Whole seconds (timestamps carry no fractions): sums of them are exact, so means
         -- do not depend on row order and an incremental build equals a full refresh.
-        date_diff('second', finished.received_at, finished.finished_at) as processing_seconds,
-        date_diff('second', finished.received_at, finished.finished_at) / 86400.0 as processing_days,
+        {{ seconds_between('finished.received_at', 'finished.finished_at') }} as processing_seconds,
+        cast({{ seconds_between('finished.received_at', 'finished.finished_at') }} as double)
+        / 86400.0 as processing_days,
         finished.first_event_at,
         finished.last_event_at,
         cast(finished.event_count as integer) as event_count,

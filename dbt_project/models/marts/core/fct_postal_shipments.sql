@@ -39,8 +39,9 @@ final as (
         shipments.status_label,
         shipments.is_final_status,
         shipments.status = 'delivered' as is_delivered,
-        date_diff('second', shipments.accepted_at, shipments.delivered_at) as delivery_seconds,
-        date_diff('second', shipments.accepted_at, shipments.delivered_at) / 86400.0 as delivery_days,
+        {{ seconds_between('shipments.accepted_at', 'shipments.delivered_at') }} as delivery_seconds,
+        cast({{ seconds_between('shipments.accepted_at', 'shipments.delivered_at') }} as double)
+        / 86400.0 as delivery_days,
         shipments.postage_vnd,
         shipments.source_file,
         shipments.source_line

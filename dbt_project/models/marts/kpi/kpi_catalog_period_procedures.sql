@@ -94,11 +94,11 @@ used_online as (
 final as (
 
     select
-        cast(catalog_periods.period_type as varchar) as period_type,
+        cast(catalog_periods.period_type as string) as period_type,
         cast(catalog_periods.year as integer) as year,
         cast(catalog_periods.period as integer) as period,
         cast(catalog_periods.period_end as date) as period_end,
-        cast(procedures_in_force.procedure_code as varchar) as procedure_code,
+        cast(procedures_in_force.procedure_code as string) as procedure_code,
         procedures_in_force.is_level3,
         procedures_in_force.is_level4,
         used_online.procedure_code is not null as is_used_online

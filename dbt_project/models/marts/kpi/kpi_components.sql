@@ -66,12 +66,12 @@ components as (
 final as (
 
     select
-        cast(period_type as varchar) as period_type,
+        cast(period_type as string) as period_type,
         cast(year as integer) as year,
         cast(period as integer) as period,
-        cast(scope as varchar) as scope,
-        cast(scope_code as varchar) as scope_code,
-        cast(indicator as varchar) as indicator,
+        cast(scope as string) as scope,
+        cast(scope_code as string) as scope_code,
+        cast(indicator as string) as indicator,
         cast(has_figure as boolean) as in_kpi_periodic,
         cast(numerator as double) as numerator,
         cast(denominator as double) as denominator

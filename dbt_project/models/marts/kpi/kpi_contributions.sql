@@ -120,13 +120,13 @@ agency_pairs as (
 final as (
 
     select
-        cast(province_components.period_type as varchar) as period_type,
+        cast(province_components.period_type as string) as period_type,
         cast(province_components.year as integer) as year,
         cast(province_components.period as integer) as period,
         cast(province_components.period_start as date) as period_start,
         cast(province_components.period_end as date) as period_end,
-        cast(province_components.indicator as varchar) as indicator,
-        cast(agency_pairs.scope_code as varchar) as scope_code,
+        cast(province_components.indicator as string) as indicator,
+        cast(agency_pairs.scope_code as string) as scope_code,
         cast(agency_pairs.numerator as double) as numerator,
         cast(agency_pairs.prior_numerator as double) as prior_numerator,
         cast(province_components.denominator as double) as province_denominator,

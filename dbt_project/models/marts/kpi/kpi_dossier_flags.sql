@@ -35,12 +35,7 @@ fee_bearing as (
     -- fee-bearing if any of them has CoPhiLePhi = 1 (kpi-decisions 9). Dossiers whose
     -- procedure has no row in force that day are not fee-bearing: outside the denominator.
     -- A semi-join on (procedure, date), not a grouping of every dossier and a join back.
-    select
-        *,
-        received_at is not null and exists (
-            select 1
-            from procedure_periods
-            where
+    {%- set fee_row_in_force %}
                 procedure_periods.has_fee
                 and dossiers.procedure_code = procedure_periods.procedure_code
                 and procedure_periods.valid_from <= cast(dossiers.received_at as date)
@@ -48,7 +43,10 @@ fee_bearing as (
                     procedure_periods.valid_to is null
                     or cast(dossiers.received_at as date) <= procedure_periods.valid_to
                 )
-        ) as is_fee_bearing
+    {%- endset %}
+    select
+        *,
+        received_at is not null and {{ exists_where('procedure_periods', fee_row_in_force) }} as is_fee_bearing
 
     from dossiers
 
@@ -83,9 +81,9 @@ overdue_spans as (
 final as (
 
     select
-        cast(dossier_code as varchar) as dossier_code,
-        cast(current_agency_code as varchar) as current_agency_code,
-        cast(procedure_code as varchar) as procedure_code,
+        cast(dossier_code as string) as dossier_code,
+        cast(current_agency_code as string) as current_agency_code,
+        cast(procedure_code as string) as procedure_code,
         cast(date_trunc('month', received_at) as date) as received_month,
         coalesce(received_at is not null and channel = 2, false) as received_online,
         coalesce(received_at is not null and channel = 3, false) as received_by_post,

@@ -1,10 +1,10 @@
 {{
     config(
-        materialized='incremental',
+        materialized=dossier_fact_materialization(),
         unique_key='dossier_code',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where source_file is null",
+        post_hook="{% if is_incremental() %}delete from {{ this }} where source_file is null{% endif %}",
     )
 }}
 
@@ -46,7 +46,7 @@ events as (
     -- stg_portal__events' SQL on the raw events of the changed dossiers only (as in
     -- fct_dossiers: a filter on the view would come after its dedupe over every event).
     {{ portal_events_select(
-        raw_filter='"MaHoSo" in (select changed_dossiers.dossier_code from changed_dossiers)'
+        raw_filter=adapter.quote('MaHoSo') ~ ' in (select changed_dossiers.dossier_code from changed_dossiers)'
     ) }}
     {% else %}
     select * from {{ ref('stg_portal__events') }}
@@ -72,10 +72,10 @@ load_ids as (
 final as (
 
     select
-        cast({{ 'dossier_keys' if is_incremental() else 'events' }}.dossier_code as varchar) as dossier_code,
+        cast({{ 'dossier_keys' if is_incremental() else 'events' }}.dossier_code as string) as dossier_code,
         cast(events.status as integer) as status,
         cast(events.event_at as timestamp) as event_at,
-        cast(events.source_file as varchar) as source_file,
+        cast(events.source_file as string) as source_file,
         cast(events.source_line as bigint) as source_line,
         cast(load_ids.max_load_id as bigint) as _max_load_id
 

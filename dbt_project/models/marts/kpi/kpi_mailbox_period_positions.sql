@@ -52,17 +52,17 @@ period_positions as (
 final as (
 
     select
-        cast(period_type as varchar) as period_type,
+        cast(period_type as string) as period_type,
         cast(year as integer) as year,
         cast(period as integer) as period,
-        cast(agency_code as varchar) as agency_code,
-        cast(current_agency_code as varchar) as current_agency_code,
+        cast(agency_code as string) as agency_code,
+        cast(current_agency_code as string) as current_agency_code,
         cast(report_month as date) as report_month,
         cast(is_period_end_position as boolean) as is_period_end_position,
         cast(mailboxes_issued_total as bigint) as mailboxes_issued_total,
         cast(mailboxes_active as bigint) as mailboxes_active,
         cast(mailboxes_new as bigint) as mailboxes_new,
-        cast(source_file as varchar) as source_file,
+        cast(source_file as string) as source_file,
         cast(source_line as bigint) as source_line
 
     from period_positions

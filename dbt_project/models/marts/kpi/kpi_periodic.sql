@@ -102,14 +102,14 @@ with_prior as (
 final as (
 
     select
-        cast(with_prior.period_type as varchar) as period_type,
+        cast(with_prior.period_type as string) as period_type,
         cast(with_prior.year as integer) as year,
         cast(with_prior.period as integer) as period,
         cast(periods.period_start as date) as period_start,
         cast(periods.period_end as date) as period_end,
-        cast(with_prior.scope as varchar) as scope,
-        cast(with_prior.scope_code as varchar) as scope_code,
-        cast(with_prior.indicator as varchar) as indicator,
+        cast(with_prior.scope as string) as scope,
+        cast(with_prior.scope_code as string) as scope_code,
+        cast(with_prior.indicator as string) as indicator,
         cast(with_prior.value as double) as value,
         cast(with_prior.prior_value as double) as prior_value,
         cast(with_prior.value - with_prior.prior_value as double) as change_abs,
@@ -127,7 +127,7 @@ final as (
                 when (with_prior.value > with_prior.prior_value) = (indicators.better = 'higher')
                     then 'improved'
                 else 'worsened'
-            end as varchar
+            end as string
         ) as trend
 
     from with_prior

@@ -33,9 +33,9 @@ final as (
 
     select
         cast(targets.year as integer) as year,
-        cast(targets.scope as varchar) as scope,
-        cast(targets.scope_code as varchar) as scope_code,
-        cast(targets.indicator as varchar) as indicator,
+        cast(targets.scope as string) as scope,
+        cast(targets.scope_code as string) as scope_code,
+        cast(targets.indicator as string) as indicator,
         cast(targets.target as double) as target,
         cast(kpi_yearly.value as double) as value,
         cast(kpi_yearly.value - targets.target as double) as gap,

@@ -9,14 +9,14 @@ source as (
 renamed as (
 
     select
-        cast("MaDonVi" as varchar) as agency_code,
-        cast("TenDonVi" as varchar) as agency_name,
-        cast("Cap" as varchar) as agency_level,
-        cast("MaDonViCha" as varchar) as parent_agency_code,
-        cast("HieuLucTu" as date) as valid_from,
-        cast("HieuLucDen" as date) as valid_to,
-        cast("MaDonViKeThua" as varchar) as successor_agency_code,
-        cast(_source_file as varchar) as source_file,
+        cast({{ adapter.quote('MaDonVi') }} as string) as agency_code,
+        cast({{ adapter.quote('TenDonVi') }} as string) as agency_name,
+        cast({{ adapter.quote('Cap') }} as string) as agency_level,
+        cast({{ adapter.quote('MaDonViCha') }} as string) as parent_agency_code,
+        cast({{ adapter.quote('HieuLucTu') }} as date) as valid_from,
+        cast({{ adapter.quote('HieuLucDen') }} as date) as valid_to,
+        cast({{ adapter.quote('MaDonViKeThua') }} as string) as successor_agency_code,
+        cast(_source_file as string) as source_file,
         cast(_source_line as bigint) as source_line,
         cast(_load_id as bigint) as load_id,
         cast(_loaded_at as timestamp) as loaded_at

@@ -9,16 +9,16 @@ source as (
 renamed as (
 
     select
-        cast("MaTTHC" as varchar) as procedure_code,
-        cast("TenTTHC" as varchar) as procedure_name,
-        cast("MaLinhVuc" as varchar) as field_code,
-        cast("TenLinhVuc" as varchar) as field_name,
-        cast("CapThucHien" as varchar) as handling_level,
-        cast("MucDo" as integer) as service_level,
-        cast("CoPhiLePhi" as integer) as fee_code,
-        cast("HieuLucTu" as date) as valid_from,
-        cast("HieuLucDen" as date) as valid_to,
-        cast(_source_file as varchar) as source_file,
+        cast({{ adapter.quote('MaTTHC') }} as string) as procedure_code,
+        cast({{ adapter.quote('TenTTHC') }} as string) as procedure_name,
+        cast({{ adapter.quote('MaLinhVuc') }} as string) as field_code,
+        cast({{ adapter.quote('TenLinhVuc') }} as string) as field_name,
+        cast({{ adapter.quote('CapThucHien') }} as string) as handling_level,
+        cast({{ adapter.quote('MucDo') }} as integer) as service_level,
+        cast({{ adapter.quote('CoPhiLePhi') }} as integer) as fee_code,
+        cast({{ adapter.quote('HieuLucTu') }} as date) as valid_from,
+        cast({{ adapter.quote('HieuLucDen') }} as date) as valid_to,
+        cast(_source_file as string) as source_file,
         cast(_source_line as bigint) as source_line,
         cast(_load_id as bigint) as load_id,
         cast(_loaded_at as timestamp) as loaded_at

@@ -16,12 +16,12 @@ source as (
 renamed as (
 
     select
-        cast("Nam" as integer) as year,
-        cast("MaChiTieu" as varchar) as indicator,
-        cast("PhamVi" as varchar) as scope_code,
-        cast("GiaTri" as double) as target_as_written,
-        cast("GhiChu" as varchar) as note,
-        cast(_source_file as varchar) as source_file,
+        cast({{ adapter.quote('Nam') }} as integer) as year,
+        cast({{ adapter.quote('MaChiTieu') }} as string) as indicator,
+        cast({{ adapter.quote('PhamVi') }} as string) as scope_code,
+        cast({{ adapter.quote('GiaTri') }} as double) as target_as_written,
+        cast({{ adapter.quote('GhiChu') }} as string) as note,
+        cast(_source_file as string) as source_file,
         cast(_source_line as bigint) as source_line,
         cast(_load_id as bigint) as load_id,
         cast(_loaded_at as timestamp) as loaded_at

@@ -9,14 +9,14 @@ source as (
 renamed as (
 
     select
-        cast("Mã đơn vị" as varchar) as agency_code,
-        cast("Tên đơn vị" as varchar) as agency_name,
-        cast("Kỳ báo cáo" as date) as report_month,
-        cast("Tổng số hộp thư đã cấp" as bigint) as mailboxes_issued_total,
-        cast("Số hộp thư đang sử dụng" as bigint) as mailboxes_active,
-        cast("Cấp mới trong kỳ" as bigint) as mailboxes_new,
-        cast("Thu hồi trong kỳ" as bigint) as mailboxes_revoked,
-        cast(_source_file as varchar) as source_file,
+        cast({{ adapter.quote('Mã đơn vị') }} as string) as agency_code,
+        cast({{ adapter.quote('Tên đơn vị') }} as string) as agency_name,
+        cast({{ adapter.quote('Kỳ báo cáo') }} as date) as report_month,
+        cast({{ adapter.quote('Tổng số hộp thư đã cấp') }} as bigint) as mailboxes_issued_total,
+        cast({{ adapter.quote('Số hộp thư đang sử dụng') }} as bigint) as mailboxes_active,
+        cast({{ adapter.quote('Cấp mới trong kỳ') }} as bigint) as mailboxes_new,
+        cast({{ adapter.quote('Thu hồi trong kỳ') }} as bigint) as mailboxes_revoked,
+        cast(_source_file as string) as source_file,
         cast(_source_line as bigint) as source_line,
         cast(_load_id as bigint) as load_id,
         cast(_loaded_at as timestamp) as loaded_at

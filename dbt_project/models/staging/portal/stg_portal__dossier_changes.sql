@@ -8,7 +8,7 @@ inserted as (
 
     select
         _load_id,
-        "MaHoSo"
+        {{ adapter.quote('MaHoSo') }}
 
     from {{ source('portal', 'events') }}
 
@@ -18,7 +18,7 @@ deleted as (
 
     select
         _load_id,
-        "MaHoSo"
+        {{ adapter.quote('MaHoSo') }}
 
     from {{ source('portal', 'dossier_changes') }}
 
@@ -28,7 +28,7 @@ renamed as (
 
     select
         cast(_load_id as bigint) as load_id,
-        cast("MaHoSo" as varchar) as dossier_code,
+        cast({{ adapter.quote('MaHoSo') }} as string) as dossier_code,
         false as is_deletion
 
     from inserted
@@ -37,7 +37,7 @@ renamed as (
 
     select
         cast(_load_id as bigint) as load_id,
-        cast("MaHoSo" as varchar) as dossier_code,
+        cast({{ adapter.quote('MaHoSo') }} as string) as dossier_code,
         true as is_deletion
 
     from deleted

@@ -17,8 +17,8 @@ source as (
 renamed as (
 
     select
-        cast("MaHoSo" as varchar) as dossier_code,
-        cast(date_trunc('month', cast("ThoiDiem" as timestamp)) as date) as event_month
+        cast({{ adapter.quote('MaHoSo') }} as string) as dossier_code,
+        cast(date_trunc('month', cast({{ adapter.quote('ThoiDiem') }} as timestamp)) as date) as event_month
 
     from source
 

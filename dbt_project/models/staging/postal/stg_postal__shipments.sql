@@ -9,15 +9,15 @@ source as (
 renamed as (
 
     select
-        cast("Mã bưu gửi" as varchar) as waybill_code,
-        cast("Mã hồ sơ" as varchar) as dossier_code,
-        cast("Loại dịch vụ" as varchar) as service_type_label,
-        cast("Mã đơn vị" as varchar) as agency_code,
-        cast("Ngày chấp nhận" as timestamp) as accepted_at,
-        cast("Ngày phát" as timestamp) as delivered_at,
-        cast("Trạng thái" as varchar) as status_label,
-        cast("Cước (VNĐ)" as bigint) as postage_vnd,
-        cast(_source_file as varchar) as source_file,
+        cast({{ adapter.quote('Mã bưu gửi') }} as string) as waybill_code,
+        cast({{ adapter.quote('Mã hồ sơ') }} as string) as dossier_code,
+        cast({{ adapter.quote('Loại dịch vụ') }} as string) as service_type_label,
+        cast({{ adapter.quote('Mã đơn vị') }} as string) as agency_code,
+        cast({{ adapter.quote('Ngày chấp nhận') }} as timestamp) as accepted_at,
+        cast({{ adapter.quote('Ngày phát') }} as timestamp) as delivered_at,
+        cast({{ adapter.quote('Trạng thái') }} as string) as status_label,
+        cast({{ adapter.quote('Cước (VNĐ)') }} as bigint) as postage_vnd,
+        cast(_source_file as string) as source_file,
         cast(_source_line as bigint) as source_line,
         cast(_load_id as bigint) as load_id,
         cast(_loaded_at as timestamp) as loaded_at
