@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from quality.docs_index import write_index
+from quality.gx_import import import_gx
 
 if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
@@ -89,6 +90,7 @@ class DataDocs:
     def publish(self, context: AbstractDataContext, results: Sequence[Any]) -> dict[str, str]:
         """Drop results beyond the last ``RESULTS_KEPT`` of each suite just validated, render the
         new result pages and the index; return {suite name: URL of its new result page}."""
+        import_gx()
         from great_expectations.data_context.types.resource_identifiers import (
             ExpectationSuiteIdentifier,
             ValidationResultIdentifier,

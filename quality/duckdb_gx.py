@@ -35,12 +35,17 @@ from typing import Any, ClassVar, Literal
 import duckdb
 import duckdb_engine
 import sqlalchemy as sa
-from great_expectations.compatibility import pydantic
-from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
-from great_expectations.execution_engine import SqlAlchemyExecutionEngine
-from sqlalchemy import pool
-from sqlalchemy import types as sqltypes
-from sqlalchemy.dialects import postgresql, registry
+
+from quality.gx_import import import_gx
+
+import_gx()  # before any other GX import (quality/gx_import.py)
+
+from great_expectations.compatibility import pydantic  # noqa: E402
+from great_expectations.datasource.fluent.sql_datasource import SQLDatasource  # noqa: E402
+from great_expectations.execution_engine import SqlAlchemyExecutionEngine  # noqa: E402
+from sqlalchemy import pool  # noqa: E402
+from sqlalchemy import types as sqltypes  # noqa: E402
+from sqlalchemy.dialects import postgresql, registry  # noqa: E402
 
 DIALECT_NAME = "duckdb"
 

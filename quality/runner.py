@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from quality.checks import SAMPLE_SIZE, Check, Expect, Suite, local_now, suite_parameters
+from quality.gx_import import import_gx
 from sources.warehouse import quote
 
 if TYPE_CHECKING:
@@ -172,6 +173,7 @@ def _bound(value: Any) -> str:
 
 
 def gx_expectation(spec: Expect, check: Check, suite: Suite, index: int):
+    import_gx()
     import great_expectations.expectations as gxe
     from great_expectations.expectations.row_conditions import Column
 
@@ -190,7 +192,7 @@ def gx_expectation(spec: Expect, check: Check, suite: Suite, index: int):
 def make_context(docs: DataDocs | None = None) -> AbstractDataContext:
     """An ephemeral GX context; with ``docs``, its suites and results are kept on disk and a
     Data Docs site is configured there."""
-    import great_expectations as gx
+    gx = import_gx()
     from great_expectations.data_context.types.base import DataContextConfig
 
     def in_memory(class_name: str) -> dict:
@@ -303,7 +305,7 @@ def validate_suite(
 
 
 def _run_batch(context, datasource, con, suite: Suite, batch: _Batch, now, run_id: str):
-    import great_expectations as gx
+    gx = import_gx()
     from great_expectations.core.run_identifier import RunIdentifier
 
     if batch.query is None:

@@ -147,3 +147,23 @@ def test_dialect_reflects_duckdb_catalogue(con) -> None:
     }
     engine.dispose()
     assert con.execute("SELECT 1").fetchone() == (1,)  # disposing GX's engine keeps the caller's connection
+
+
+def test_gx_imports_without_pyspark_ending_the_process() -> None:
+    """With the Spark group installed (`make test` installs it), GX's import of pyspark would end a
+    process whose main module has no file (pytest-xdist's workers, `python -c`): pyspark's Spark
+    Connect package takes it for a doctest run and exits 0 (quality/gx_import.py)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib.util\n"
+        "from quality.gx_import import import_gx\n"
+        "gx = import_gx()\n"
+        "print('gx', gx.__version__, 'pyspark findable', importlib.util.find_spec('pyspark') is not None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("gx "), done.stdout + done.stderr
+    import importlib.util
+
+    assert done.stdout.strip().endswith(str(importlib.util.find_spec("pyspark") is not None))
