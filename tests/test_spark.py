@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from orchestration.lib import spark
-from sources.settings import PROJECT_ROOT, get_settings
-from sources.warehouse import connect
-from tests.builds import Build
+from sources.settings import get_settings
+from tests.builds import Build, shared
 
 # The tables the parity is about (issue 16), compared whole: every column, every row.
 PARITY_TABLES = ("kpi.kpi_yearly", "kpi.kpi_periodic", "kpi.kpi_targets")
@@ -33,32 +29,13 @@ pytestmark = pytest.mark.timeout(3600)
 
 
 @pytest.fixture(scope="module")
-def spark_build(tmp_path_factory: pytest.TempPathFactory, sample_build: Build) -> Build:
-    """`parkpi run --engine spark` over a copy of the DuckDB sample build: the same landing
-    files (unchanged, so ingest loads nothing again), then the lake, dbt on Spark, the copy
-    back, checks, snapshot and report."""
+def spark_build(shared_base: Path) -> Build:
+    """`parkpi run --engine spark` over a copy of the DuckDB sample build (tests/builds.py
+    `_make_spark`), made once for the session, in the background from its start when the whole
+    suite runs (it mostly waits on Spark's per-query latency, so it overlaps the other tests)."""
     missing = spark.missing_prerequisite()
     assert missing is None, f"{missing} (`make test-setup` installs Spark's prerequisites)"
-    copy = sample_build.copy(tmp_path_factory.mktemp("spark_build"))
-    # Nothing DuckDB built may survive into the comparison: every model's table comes from Spark.
-    with connect(copy.warehouse) as con:
-        for schema in ("staging", "intermediate", "marts", "kpi"):
-            con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    shutil.rmtree(copy.publish_dir)
-    # Two cores, a modest driver: what the reference machine gives a test. dbt's data tests run
-    # on the DuckDB build of the same data (the shared sample build); on Spark they would double
-    # the nodes, each a Spark job (bench/spark.py runs them there, and they pass).
-    env = dict(copy.env(), PARKPI_SPARK_MASTER="local[2]", PARKPI_SPARK_DRIVER_MEMORY="1g", PARKPI_SPARK_DATA_TESTS="0")
-    run = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--engine", "spark"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=3500,
-    )
-    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
-    return Build(copy.root, run)
+    return shared(shared_base, "spark_build", timeout=3500)
 
 
 def ordered_rows(build_: Build, table: str) -> tuple[list[str], list[tuple]]:
