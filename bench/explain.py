@@ -37,11 +37,12 @@ def cases(snapshot: Path) -> list[tuple[str, list[str]]]:
             """SELECT max(year) FROM kpi_periodic WHERE period_type = 'ytd' AND period = 12
                AND indicator = 'on_time_rate' AND prior_value IS NOT NULL"""
         ).fetchone()[0]
-        agency = con.execute(
-            """SELECT scope_code FROM kpi_components WHERE scope = 'agency' AND indicator = 'dossiers_received'
-               AND period_type = 'ytd' AND period = 12 AND year = ? ORDER BY numerator DESC LIMIT 1""",
-            [year],
-        ).fetchone()[0]
+        # the latest quarter with an agency's on-time share, and the agency with the most dossiers behind it
+        quarter_year, quarter, agency = con.execute(
+            """SELECT year, period, scope_code FROM kpi_components WHERE scope = 'agency'
+               AND indicator = 'on_time_rate' AND period_type = 'quarter' AND denominator > 0
+               ORDER BY year DESC, period DESC, denominator DESC, scope_code LIMIT 1"""
+        ).fetchone()
     y = str(year)
     return [
         ("on_time_rate year, all rows, json", ["on_time_rate", y, "--json"]),
@@ -50,7 +51,10 @@ def cases(snapshot: Path) -> list[tuple[str, list[str]]]:
         ("on_time_rate year, --limit 20, json", ["on_time_rate", y, "--json", "--limit", "20"]),
         ("on_time_rate year, --limit 20, text, --change", ["on_time_rate", y, "--limit", "20", "--change"]),
         ("overdue year end, --limit 20", ["overdue_open_at_year_end", y, "--limit", "20"]),
-        ("on_time_rate Q3, largest agency, all rows", ["on_time_rate", f"{y}-Q3", "--scope", agency, "--json"]),
+        (
+            "on_time_rate latest quarter, largest agency, all rows",
+            ["on_time_rate", f"{quarter_year}-Q{quarter}", "--scope", agency, "--json"],
+        ),
     ]
 
 

@@ -183,12 +183,12 @@ class Explainer:
         """(key, in_numerator, numerator_amount, denominator_amount, [{file, line}, ...])."""
         return lineage.rows(self.con, explanation, limit)
 
-    def rows_json(self, explanation: Explanation, limit: int | None = None) -> str:
-        """The rows as the items of a JSON array (without the brackets)."""
+    def rows_json(self, explanation: Explanation, limit: int | None = None) -> Iterator[str]:
+        """The rows as the items of a JSON array (without the brackets), in pieces."""
         return lineage.rows_json(self.con, explanation, limit)
 
     def rows_text(self, explanation: Explanation, limit: int | None = None) -> Iterator[str]:
-        """The rows as the text output's lines."""
+        """The rows as the text output's lines, in pieces of many lines (lineage.rows_text)."""
         return lineage.rows_text(self.con, explanation, limit)
 
 

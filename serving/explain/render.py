@@ -34,7 +34,7 @@ def json_document(explainer: Explainer, e: Explanation, limit: int | None, *, ch
     }
     yield json.dumps(head, ensure_ascii=False)[:-1]
     yield ', "rows": ['
-    yield explainer.rows_json(e, limit)
+    yield from explainer.rows_json(e, limit)
     yield "]"
     if change:
         contributions = (
