@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.datasets import data_root, dataset, describe  # noqa: E402
-from bench.transform import run_dbt, summarise_run_results  # noqa: E402
+from bench.transform import rows_only_in, run_dbt, summarise_run_results  # noqa: E402
 
 MIB = 2**20
 PHASES = ("ingest", "checks", "dbt", "publish", "other")
@@ -273,12 +273,7 @@ def child(mode: str, warehouse: str, publish_dir: str) -> None:
             for schema, name in tables:
                 copy = f'bench_scale."{schema}__{name}"'
                 original = f'{schema}."{name}"'
-                only_incremental = con.execute(
-                    f"SELECT count(*) FROM (SELECT * FROM {copy} EXCEPT ALL SELECT * FROM {original})"
-                ).fetchone()[0]
-                only_refresh = con.execute(
-                    f"SELECT count(*) FROM (SELECT * FROM {original} EXCEPT ALL SELECT * FROM {copy})"
-                ).fetchone()[0]
+                only_incremental, only_refresh = rows_only_in(con, f"SELECT * FROM {copy}", f"SELECT * FROM {original}")
                 rows = con.execute(f"SELECT count(*) FROM {original}").fetchone()[0]
                 compared[f"{schema}.{name}"] = [rows, only_incremental, only_refresh]
             con.execute("DROP SCHEMA bench_scale CASCADE")

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.transform import dataset, measure, mib, private_landing, report_dbt, run_dbt  # noqa: E402
+from bench.transform import dataset, measure, mib, private_landing, report_dbt, rows_only_in, run_dbt  # noqa: E402
 
 PARITY_TABLES = ("kpi.kpi_yearly", "kpi.kpi_periodic", "kpi.kpi_targets")
 
@@ -83,12 +83,9 @@ def import_and_compare(duck_warehouse: Path, spark_copy: Path) -> dict:
         # doubles to 1e-9: rounded to 9 decimals on both sides (values here are below 1e6)
         types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())
         shown = ", ".join(f"round({c}, 9)" if types[c] == "DOUBLE" else c for c in columns)
-        only_spark = con.execute(
-            f"SELECT count(*) FROM (SELECT {shown} FROM {table} EXCEPT ALL SELECT {shown} FROM duck.{schema}.{name})"
-        ).fetchone()[0]
-        only_duck = con.execute(
-            f"SELECT count(*) FROM (SELECT {shown} FROM duck.{schema}.{name} EXCEPT ALL SELECT {shown} FROM {table})"
-        ).fetchone()[0]
+        only_spark, only_duck = rows_only_in(
+            con, f"SELECT {shown} FROM {table}", f"SELECT {shown} FROM duck.{schema}.{name}"
+        )
         differing[table] = {"rows": rows.get(table), "only_spark": only_spark, "only_duckdb": only_duck}
     con.close()
     return {"tables": len(rows), "rows": sum(rows.values()), "import_seconds": seconds, "parity": differing}

@@ -257,6 +257,15 @@ def child(mode: str, warehouse: str, landing: str) -> None:
     print(json.dumps(figure))
 
 
+def rows_only_in(con, left: str, right: str) -> tuple[int, int]:
+    """(rows of query ``left`` missing from ``right``, rows of ``right`` missing from ``left``):
+    EXCEPT ALL both ways, so a duplicated row counts; (0, 0) means the same rows."""
+    return tuple(
+        con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0]
+        for a, b in ((left, right), (right, left))
+    )
+
+
 def check_baseline(con) -> dict:
     def one(sql: str) -> tuple:
         return con.execute(sql).fetchone()
@@ -267,14 +276,11 @@ def check_baseline(con) -> dict:
     )
     baseline = one(stats.format("bench.baseline_dossiers"))
     fact = one(stats.format("marts.fct_dossiers"))
-    only_baseline = one(
-        f"SELECT count(*) FROM (SELECT {BASELINE_COLUMNS} FROM bench.baseline_dossiers "
-        f"EXCEPT ALL SELECT {BASELINE_COLUMNS} FROM marts.fct_dossiers)"
-    )[0]
-    only_fact = one(
-        f"SELECT count(*) FROM (SELECT {BASELINE_COLUMNS} FROM marts.fct_dossiers "
-        f"EXCEPT ALL SELECT {BASELINE_COLUMNS} FROM bench.baseline_dossiers)"
-    )[0]
+    only_baseline, only_fact = rows_only_in(
+        con,
+        f"SELECT {BASELINE_COLUMNS} FROM bench.baseline_dossiers",
+        f"SELECT {BASELINE_COLUMNS} FROM marts.fct_dossiers",
+    )
     return {"baseline": baseline, "fact": fact, "only_baseline": only_baseline, "only_fact": only_fact}
 
 
@@ -283,12 +289,7 @@ def compare_with_incremental(con) -> dict:
     for table in COMPARED_TABLES:
         snapshot = "bench.incremental_" + table.replace(".", "_")
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        only_incremental = con.execute(
-            f"SELECT count(*) FROM (SELECT * FROM {snapshot} EXCEPT ALL SELECT * FROM {table})"
-        ).fetchone()[0]
-        only_full = con.execute(
-            f"SELECT count(*) FROM (SELECT * FROM {table} EXCEPT ALL SELECT * FROM {snapshot})"
-        ).fetchone()[0]
+        only_incremental, only_full = rows_only_in(con, f"SELECT * FROM {snapshot}", f"SELECT * FROM {table}")
         out[table] = {"rows": rows, "only_incremental": only_incremental, "only_full": only_full}
     return out
 
