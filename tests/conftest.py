@@ -58,6 +58,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 # `--dist loadfile` pytest-xdist hands files to the workers in collection order, so these go first
 # and the many quick files fill the end of the session instead of one long file running alone.
 SLOW_FILES_FIRST = (
+    "test_spark.py",  # its Spark build mostly waits on Spark's per-query latency: best started early
     "test_crash_safety.py",
     "test_dbt_project.py",
     "test_pipeline.py",
@@ -68,15 +69,9 @@ SLOW_FILES_FIRST = (
 )
 
 
-# Files that wait for a shared build made in the background from the session's start (the Spark
-# build, which itself waits for the sample build): last, so that the wait has mostly passed.
-WAITING_FILES_LAST = ("test_spark.py",)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     rank = {name: index for index, name in enumerate(SLOW_FILES_FIRST)}
-    rank.update({name: len(rank) + 1 + index for index, name in enumerate(WAITING_FILES_LAST)})
-    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FILES_FIRST)))  # stable otherwise
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

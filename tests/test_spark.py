@@ -31,8 +31,7 @@ pytestmark = pytest.mark.timeout(3600)
 @pytest.fixture(scope="module")
 def spark_build(shared_base: Path) -> Build:
     """`parkpi run --engine spark` over a copy of the DuckDB sample build (tests/builds.py
-    `_make_spark`), made once for the session, in the background from its start when the whole
-    suite runs (it mostly waits on Spark's per-query latency, so it overlaps the other tests)."""
+    `_make_spark`), made once for the session by the worker that runs this file (first)."""
     missing = spark.missing_prerequisite()
     assert missing is None, f"{missing} (`make test-setup` installs Spark's prerequisites)"
     return shared(shared_base, "spark_build", timeout=3500)
