@@ -4,6 +4,8 @@
 - :mod:`~quality.suites`: what is checked, per layer (raw, marts, kpi) and asset.
 - :mod:`~quality.runner`: runs a suite through GX's SQL path on the warehouse.
 - :mod:`~quality.duckdb_gx`: the small adapter that makes GX 1.x work on DuckDB.
+- :mod:`~quality.gx_import`: GX imported once with pyspark hidden (the Spark group's pyspark
+  would end pytest-xdist workers and ``python -c`` processes on import).
 - :mod:`~quality.results`: the ``dq`` tables and the `make run` summary lines.
 - :mod:`~quality.docs`: GX Data Docs under ``<warehouse dir>/data_docs/``;
   :mod:`~quality.docs_index` their index, readable offline.
