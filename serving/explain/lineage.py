@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from serving.explain.explainer import Explanation
 
 ORDER = "ORDER BY in_numerator, key"  # outside the numerator first, then by key
+# A row's sources in (file, line) order: the list sorted once made, not an ordered aggregate
+# (DuckDB sorts every group of an ordered aggregate on its own: 2 s more for a province figure
+# at 10M events; list_sort of the structs orders by file, then line, the same order).
+SORTED = "list_sort"
 
 
 def rows_sql(explanation: Explanation, limit: int | None) -> str:
@@ -30,16 +34,14 @@ def rows_sql(explanation: Explanation, limit: int | None) -> str:
         return f"""
             WITH m AS ({members})
             SELECT m.key, m.in_numerator, m.numerator_amount, m.denominator_amount,
-                   list({{'file': s.source_file, 'line': s.source_line}} ORDER BY s.source_file, s.source_line)
-                       AS sources
+                   {SORTED}(list({{'file': s.source_file, 'line': s.source_line}})) AS sources
             FROM m JOIN kpi_dossier_sources AS s ON s.dossier_code = m.key
             GROUP BY ALL"""
     if spec.kind.sources == "procedure":
         return f"""
             WITH m AS ({members})
             SELECT m.key, m.in_numerator, m.numerator_amount, m.denominator_amount,
-                   list({{'file': d.source_file, 'line': d.source_line}} ORDER BY d.source_file, d.source_line)
-                       AS sources
+                   {SORTED}(list({{'file': d.source_file, 'line': d.source_line}})) AS sources
             FROM m JOIN dim_procedures AS d
               ON d.procedure_code = m.key AND d.service_level IN (3, 4) AND d.valid_from <= m.period_end
              AND (d.valid_to IS NULL OR m.period_end <= d.valid_to)
