@@ -51,6 +51,7 @@ PUBLISHED_TABLES: tuple[tuple[str, str], ...] = (
     ("kpi", "kpi_contributions"),
     ("kpi", "kpi_dossier_flags"),
     ("kpi", "kpi_dossier_sources"),
+    ("kpi", "kpi_dossier_lineage"),
     ("kpi", "kpi_mailbox_period_positions"),
     ("kpi", "kpi_catalog_period_procedures"),
     ("marts", "dim_indicators"),

@@ -398,7 +398,7 @@ EVENTS_LOAD_2 = [
 
 
 # the KPI tables an incremental build must leave exactly as a full refresh builds them; the
-# drill-through tables too (kpi_dossier_sources is incremental itself)
+# drill-through tables too (kpi_dossier_sources and kpi_dossier_lineage are incremental themselves)
 KPI_TABLES = (
     "kpi_yearly",
     "kpi_periodic",
@@ -408,6 +408,7 @@ KPI_TABLES = (
     "kpi_contributions",
     "kpi_dossier_flags",
     "kpi_dossier_sources",
+    "kpi_dossier_lineage",
 )
 
 
@@ -449,6 +450,13 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
     # the lineage follows the events: D7, whose only file was removed, has no row left
     lineage = {row[0] for row in inc_snapshot["kpi_dossier_sources"]}
     assert lineage == set(codes)
+    # kpi_dossier_lineage is kpi_dossier_sources grouped: each dossier's lines, sorted
+    grouped: dict[str, list[dict]] = {}
+    for code, _status, _at, file, line, _load_id in sorted(
+        inc_snapshot["kpi_dossier_sources"], key=lambda row: (row[0], row[3], row[4])
+    ):
+        grouped.setdefault(code, []).append({"file": file, "line": line})
+    assert {code: sources for code, sources, _ in inc_snapshot["kpi_dossier_lineage"]} == grouped
 
     con = duckdb.connect(str(incremental), read_only=True)
     try:
@@ -511,4 +519,8 @@ def test_column_rules_pass_on_the_built_warehouse(built_warehouse: Path) -> None
     manifest_dir = built_warehouse.parent / "target"
     results = json.loads((manifest_dir / "run_results.json").read_text())["results"]
     rules = {r["unique_id"].split(".")[2]: r["status"] for r in results if "__column_rules" in r["unique_id"]}
-    assert len(rules) == 30 and set(rules.values()) == {"pass"}, rules
+    nodes = json.loads((manifest_dir / "manifest.json").read_text())["nodes"]
+    declared = {
+        node["name"] for node in nodes.values() if node["resource_type"] == "test" and "__column_rules" in node["name"]
+    }
+    assert len(declared) >= 30 and set(rules) == declared and set(rules.values()) == {"pass"}, rules

@@ -238,6 +238,25 @@ def test_every_row_is_traced_to_a_landing_line(published: Published) -> None:
     assert checked > 1000 and wrong == [], (checked, wrong[:5])
 
 
+def test_a_snapshot_without_grouped_lineage_lists_the_same_rows(sample: Published, tmp_path: Path) -> None:
+    """A snapshot published before kpi_dossier_lineage existed: the dossiers' lines are grouped
+    from kpi_dossier_sources instead, the same rows with the same sources in the same order."""
+    older = tmp_path / SNAPSHOT_FILE
+    shutil.copy2(sample.snapshot, older)
+    older.chmod(0o644)
+    with duckdb.connect(str(older)) as con:
+        con.execute("DROP TABLE kpi_dossier_lineage")
+    year = sample.query("SELECT max(year) FROM kpi_yearly")[0][0]
+    with Explainer(sample.snapshot) as grouped, Explainer(older) as ungrouped:
+        for indicator, period in (
+            ("on_time_rate", Period("ytd", year, 12)),
+            ("dossiers_received", Period("month", year, 12)),
+        ):
+            rows = grouped.rows(grouped.explain(indicator, period))
+            assert len(rows) > 10 and all(sources for *_, sources in rows)
+            assert ungrouped.rows(ungrouped.explain(indicator, period)) == rows
+
+
 # --------------------------------------------------------------------------------------
 # The command
 # --------------------------------------------------------------------------------------

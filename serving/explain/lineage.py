@@ -1,5 +1,6 @@
 """The rows behind a figure and the landing lines they came from: a dossier its deduplicated
-events' files and lines (``kpi_dossier_sources``), a catalogue procedure the catalogue lines of
+events' files and lines (``kpi_dossier_lineage``: ``kpi_dossier_sources`` grouped per dossier by
+dbt), a catalogue procedure the catalogue lines of
 its versions valid on the period's last day (``dim_procedures``), a shipment or mailbox report
 its own line. The rows come back as tuples, as the items of a JSON array or as text lines, each
 made by DuckDB (a province figure at scale is hundreds of thousands of rows)."""
@@ -23,13 +24,20 @@ ORDER = "ORDER BY in_numerator, key"  # outside the numerator first, then by key
 SORTED = "list_sort"
 
 
-def rows_sql(explanation: Explanation, limit: int | None) -> str:
+def rows_sql(explanation: Explanation, limit: int | None, *, grouped_lineage: bool = True) -> str:
     """One row per member: key, in_numerator, numerator_amount, denominator_amount, sources
-    (a list of {file, line}); with `limit` the first `limit` rows in ``ORDER``."""
+    (a list of {file, line}); with `limit` the first `limit` rows in ``ORDER``. A dossier's
+    sources are its row of ``kpi_dossier_lineage``; with `grouped_lineage` False (a snapshot
+    published before that table existed) its rows of ``kpi_dossier_sources``, grouped here."""
     spec = ROW_SPECS[explanation.indicator.code]
     limited = f"{ORDER} LIMIT {int(limit)}" if limit is not None else ""
     own = spec.kind.sources == "own"
     members = f"SELECT * FROM ({members_sql(spec, PERIOD_VALUES, scoped=True, own_sources=own)}) {limited}"
+    if spec.kind.sources == "dossier" and grouped_lineage:
+        return f"""
+            WITH m AS ({members})
+            SELECT m.key, m.in_numerator, m.numerator_amount, m.denominator_amount, s.sources
+            FROM m JOIN kpi_dossier_lineage AS s ON s.dossier_code = m.key"""
     if spec.kind.sources == "dossier":
         return f"""
             WITH m AS ({members})
@@ -58,9 +66,17 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str, explanation: Explanation)
     return con.execute(sql, period_params(explanation.period, explanation.scope_code))
 
 
+def _rows_sql(con: duckdb.DuckDBPyConnection, explanation: Explanation, limit: int | None) -> str:
+    """``rows_sql`` for this snapshot: with ``kpi_dossier_lineage`` if it has it."""
+    [(grouped,)] = con.execute(
+        "SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'kpi_dossier_lineage'"
+    ).fetchall()
+    return rows_sql(explanation, limit, grouped_lineage=grouped)
+
+
 def rows(con: duckdb.DuckDBPyConnection, explanation: Explanation, limit: int | None = None) -> list[tuple]:
     """(key, in_numerator, numerator_amount, denominator_amount, [{file, line}, ...])."""
-    return _execute(con, f"SELECT * FROM ({rows_sql(explanation, limit)}) {ORDER}", explanation).fetchall()
+    return _execute(con, f"SELECT * FROM ({_rows_sql(con, explanation, limit)}) {ORDER}", explanation).fetchall()
 
 
 def rows_json(con: duckdb.DuckDBPyConnection, explanation: Explanation, limit: int | None = None) -> Iterator[str]:
@@ -70,7 +86,7 @@ def rows_json(con: duckdb.DuckDBPyConnection, explanation: Explanation, limit: i
     cursor = _execute(
         con,
         f"""SELECT json_object('key', key, 'in_numerator', in_numerator, 'sources', sources)::VARCHAR
-            FROM ({rows_sql(explanation, limit)}) {ORDER}""",
+            FROM ({_rows_sql(con, explanation, limit)}) {ORDER}""",
         explanation,
     )
     separator = ""
@@ -93,7 +109,7 @@ def rows_text(con: duckdb.DuckDBPyConnection, explanation: Explanation, limit: i
         con,
         f"""SELECT '    ' || CASE WHEN in_numerator THEN 'in ' ELSE 'out' END || ' ' || key || {extra}
                    || '  <- ' || array_to_string(list_transform(sources, lambda s: s.file || ':' || s.line), ', ')
-            FROM ({rows_sql(explanation, limit)}) {ORDER}""",
+            FROM ({_rows_sql(con, explanation, limit)}) {ORDER}""",
         explanation,
     )
     while batch := cursor.fetchmany(20_000):

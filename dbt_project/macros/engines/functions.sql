@@ -137,6 +137,18 @@
     array_join({{ list }}, {{ separator }})
 {%- endmacro %}
 
+{#- An aggregate: the group's (file, line) pairs as one list of {file, line} structs, sorted by
+    file, then line (sorting the list once made: an ordered aggregate sorts every group apart). -#}
+{% macro sorted_file_lines(file, line) %}
+    {{- return(adapter.dispatch('sorted_file_lines', 'parkpi')(file, line)) -}}
+{% endmacro %}
+{% macro default__sorted_file_lines(file, line) -%}
+    list_sort(list({'file': {{ file }}, 'line': {{ line }}}))
+{%- endmacro %}
+{% macro spark__sorted_file_lines(file, line) -%}
+    array_sort(collect_list(named_struct('file', {{ file }}, 'line', {{ line }})))
+{%- endmacro %}
+
 {#- Every day from `first_day` to `last_day` as a date, one row each (in a select list). -#}
 {% macro date_series(first_day, last_day) %}
     {{- return(adapter.dispatch('date_series', 'parkpi')(first_day, last_day)) -}}
