@@ -95,34 +95,60 @@ class OverdueDossier:
     days_overdue: int  # whole days from the due time to the end of the period
 
 
+# The most overdue dossiers an agency's list shows (report page and workbook). The figure and the
+# count are of all of them; the whole list is `parkpi explain overdue_open_at_year_end PERIOD
+# --scope AGENCY` (or the snapshot's kpi_dossier_flags). A bound keeps the report's size and
+# memory that of a report, not of the history: never-finished dossiers pile up over the years.
+OVERDUE_LIST_LIMIT = 200
+
+
 @dataclass(frozen=True)
 class AgencyOverdue:
     agency_code: str
     agency_name: str
-    dossiers: list[OverdueDossier]  # most overdue first
+    dossiers: list[OverdueDossier]  # most overdue first, at most OVERDUE_LIST_LIMIT
+    total: int  # all of the agency's overdue open dossiers
+
+    @property
+    def more(self) -> int:
+        """Overdue dossiers not in the list."""
+        return self.total - len(self.dossiers)
 
 
-def overdue_dossiers(con: duckdb.DuckDBPyConnection, period: Period) -> list[AgencyOverdue]:
+def overdue_dossiers(
+    con: duckdb.DuckDBPyConnection, period: Period, limit: int = OVERDUE_LIST_LIMIT
+) -> list[AgencyOverdue]:
     """Per agency (today's structure) with any, the dossiers overdue and open at the last second
-    of ``period``: the rows of ``overdue_open_at_year_end`` (kpi-decisions 6), most overdue first;
-    the agencies with the most first. The procedure's name is that of its catalogue row in force
-    on the period's last day (the latest starting by then when several are)."""
+    of ``period``: the rows of ``overdue_open_at_year_end`` (kpi-decisions 6), most overdue first,
+    at most `limit` of them, with their number; the agencies with the most first. The procedure's
+    name is that of its catalogue row in force on the period's last day (the latest starting by
+    then when several are)."""
     last_month = period.end.replace(day=1)
     rows = con.execute(
-        """SELECT d.current_agency_code, coalesce(a.agency_name, d.current_agency_code), d.dossier_code,
-                  d.procedure_code, p.procedure_name, f.received_at, f.due_at,
-                  CAST(floor(date_diff('second', f.due_at, CAST(? AS TIMESTAMP) + INTERVAL 1 DAY) / 86400) AS BIGINT)
-           FROM main.kpi_dossier_flags AS d
-           JOIN main.fct_dossiers AS f ON f.dossier_code = d.dossier_code
-           LEFT JOIN main.dim_agencies AS a ON a.agency_code = d.current_agency_code
-           LEFT JOIN main.dim_procedures AS p
-             ON p.procedure_code = d.procedure_code AND p.valid_from <= ? AND (p.valid_to IS NULL OR ? <= p.valid_to)
-           WHERE d.overdue_from_month <= ? AND (d.overdue_until_month IS NULL OR d.overdue_until_month > ?)
-           QUALIFY row_number() OVER (PARTITION BY d.dossier_code ORDER BY p.valid_from DESC) = 1
-           ORDER BY d.current_agency_code, f.due_at, d.dossier_code""",
-        [period.end, period.end, period.end, last_month, last_month],
+        """WITH overdue AS (
+               SELECT d.current_agency_code AS agency_code, coalesce(a.agency_name, d.current_agency_code),
+                      d.dossier_code, d.procedure_code, p.procedure_name, f.received_at, f.due_at,
+                      CAST(floor(date_diff('second', f.due_at, CAST(? AS TIMESTAMP) + INTERVAL 1 DAY) / 86400)
+                           AS BIGINT)
+               FROM main.kpi_dossier_flags AS d
+               JOIN main.fct_dossiers AS f ON f.dossier_code = d.dossier_code
+               LEFT JOIN main.dim_agencies AS a ON a.agency_code = d.current_agency_code
+               LEFT JOIN main.dim_procedures AS p
+                 ON p.procedure_code = d.procedure_code AND p.valid_from <= ?
+                AND (p.valid_to IS NULL OR ? <= p.valid_to)
+               WHERE d.overdue_from_month <= ? AND (d.overdue_until_month IS NULL OR d.overdue_until_month > ?)
+               QUALIFY row_number() OVER (PARTITION BY d.dossier_code ORDER BY p.valid_from DESC) = 1
+           )
+           SELECT * EXCLUDE (place) FROM (
+               SELECT *, count(*) OVER (PARTITION BY agency_code) AS total,
+                      row_number() OVER (PARTITION BY agency_code ORDER BY due_at, dossier_code) AS place
+               FROM overdue
+           )
+           WHERE place <= ?
+           ORDER BY agency_code, due_at, dossier_code""",
+        [period.end, period.end, period.end, last_month, last_month, limit],
     ).fetchall()
     by_agency: dict[str, AgencyOverdue] = {}
-    for agency, name, *dossier in rows:
-        by_agency.setdefault(agency, AgencyOverdue(agency, name, [])).dossiers.append(OverdueDossier(*dossier))
-    return sorted(by_agency.values(), key=lambda a: (-len(a.dossiers), a.agency_code))
+    for agency, name, *dossier, total in rows:
+        by_agency.setdefault(agency, AgencyOverdue(agency, name, [], total)).dossiers.append(OverdueDossier(*dossier))
+    return sorted(by_agency.values(), key=lambda a: (-a.total, a.agency_code))

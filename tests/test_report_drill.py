@@ -130,3 +130,37 @@ def test_drill_through_in_chromium(report, tmp_path: Path) -> None:
     opened = [d for d in re.findall(r'<details class="overdue"[^>]*>', dom) if " open" in d]
     assert opened == [d for d in opened if f'id="overdue-{agency}"' in d] and len(opened) == 1
     screenshot(result.html, tmp_path / "report-2020-ytd-9-drill.png", tmp_path / "profile", height=9000)
+
+
+def test_long_overdue_lists_are_cut_to_the_most_overdue(sample_build: Build, tmp_path: Path, monkeypatch) -> None:
+    """An agency's list shows its most overdue dossiers only (serving.drill.OVERDUE_LIST_LIMIT;
+    2 here), with the count of all of them and the command that lists the rest."""
+    import functools
+
+    import serving.report_data
+    from serving.drill import overdue_dossiers
+
+    snapshot = sample_build.publish_dir / "kpi.duckdb"
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        whole = {a.agency_code: a for a in overdue_dossiers(con, PERIOD)}
+        cut = {a.agency_code: a for a in overdue_dossiers(con, PERIOD, limit=2)}
+    assert cut.keys() == whole.keys() and any(a.total > 2 for a in whole.values())
+    for code, agency in cut.items():
+        assert agency.total == whole[code].total == len(whole[code].dossiers)
+        assert agency.dossiers == whole[code].dossiers[:2] and agency.more == max(agency.total - 2, 0)
+
+    monkeypatch.setattr(serving.report_data, "overdue_dossiers", functools.partial(overdue_dossiers, limit=2))
+    result = build_report(snapshot, tmp_path / "report", as_of=dt.date(2020, 10, 20))
+    page = result.html.read_text(encoding="utf-8")
+    pattern = r'<details class="overdue" id="overdue-([^"]+)" data-agency="[^"]+" data-count="(\d+)">(.*?)</details>'
+    lists = re.findall(pattern, page, re.S)
+    assert {code: int(count) for code, count, _ in lists} == {code: a.total for code, a in whole.items()}
+    for code, count, body in lists:
+        assert len(re.findall(r"<tr data-dossier=", body)) == min(int(count), 2)
+        command = f"parkpi explain overdue_open_at_year_end {PERIOD.slug} --scope {code}"
+        assert (command in body) == (int(count) > 2), code
+    sheet = openpyxl.load_workbook(result.xlsx, read_only=True)["Quá hạn - Overdue"]
+    rows = [row for row in sheet.iter_rows(min_row=4, values_only=True) if row[2]]
+    listed = [row for row in rows if row[3]]  # a dossier row has its procedure code
+    assert len(listed) == sum(min(a.total, 2) for a in whole.values())
+    assert sum("overdue_open_at_year_end" in row[2] for row in rows) == sum(a.total > 2 for a in whole.values())
