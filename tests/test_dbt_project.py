@@ -476,6 +476,30 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
     assert months_until_2017 == [(2012, 5), (2017, 3), (2017, 5), (2017, 11), (2017, 12)]
 
 
+def test_a_fee_catalogue_change_alone_reaches_every_dossier(built_warehouse: Path, tmp_path: Path) -> None:
+    """No portal load, only the catalogue: procedure 1.002 bears a fee from 2018 on. The
+    incremental kpi_dossier_flags (and what adds it up) must equal a full refresh: it notices
+    the change by its fingerprint of the fee-bearing rows and recomputes every dossier."""
+    incremental = tmp_path / "incremental.duckdb"
+    shutil.copy(built_warehouse, incremental)
+    con = connect(incremental)
+    before = dict(con.execute("select dossier_code, received_fee_bearing from kpi.kpi_dossier_flags").fetchall())
+    con.execute("""update raw_catalog.procedures set "CoPhiLePhi" = 1 where "MaTTHC" = '1.002' and "MucDo" = 2""")
+    con.close()
+    full = tmp_path / "full.duckdb"
+    shutil.copy(incremental, full)
+
+    run_dbt(tmp_path / "inc", incremental, "run")
+    run_dbt(tmp_path / "full", full, "run", "--full-refresh")
+
+    inc_snapshot, full_snapshot = snapshot(incremental), snapshot(full)
+    for name in ("fct_dossiers", *KPI_TABLES):
+        assert inc_snapshot[name] == full_snapshot[name], name
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        after = dict(con.execute("select dossier_code, received_fee_bearing from kpi.kpi_dossier_flags").fetchall())
+    assert {code for code in after if after[code] != before[code]} == {"D5"}  # 1.002, received in 2018
+
+
 def test_column_rules_report_each_broken_rule(built_warehouse: Path, tmp_path: Path) -> None:
     """The combined column_rules test (tests/generic/column_rules.sql) fails the build and
     counts the offending rows of every rule it replaces the single-column tests of."""

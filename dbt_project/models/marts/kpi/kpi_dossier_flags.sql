@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized=dossier_fact_materialization(),
+        unique_key='dossier_code',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{% if is_incremental() %}delete from {{ this }} where current_agency_code is null{% endif %}",
+    )
+}}
+
 {#-
     One row per dossier: which portal indicator figures it is part of, as months and flags.
     The one definition of the dossier indicators' membership: int_kpi_portal_months adds
@@ -13,15 +23,78 @@
                     the dossier is overdue and open at the end of every month from
                     overdue_from_month up to, not including, overdue_until_month (NULL: still
                     open); both NULL when it never is at a month end (kpi-decisions 6)
+
+    Incremental like fct_dossiers, whose rows it reads: the dossiers listed by loads after the
+    last one processed (`_max_load_id`), those whose agency now resolves to another successor,
+    and every dossier when the fee-bearing procedures of the catalogue changed (the
+    fingerprint `_fee_catalog` differs: a dossier's fee-bearing flag depends on the catalogue
+    row in force when it was received) are recomputed and replaced (delete+insert on
+    dossier_code). A recomputed dossier that left fct_dossiers comes out as a row without an
+    agency, which removes its old row and is itself removed by the post-hook.
 -#}
+
+-- changed_dossiers_select() reads these on an incremental build:
+-- depends_on: {{ ref('stg_portal__events') }}
+-- depends_on: {{ ref('stg_portal__dossier_changes') }}
+-- depends_on: {{ ref('int_agencies_resolved') }}
 
 with
 
-dossiers as (
+{% if is_incremental() %}
+{%- set recorded = none -%}
+{%- if execute and '_fee_catalog' in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+{%- set recorded = run_query('select max(_fee_catalog) from ' ~ this).columns[0].values()[0] -%}
+{%- endif %}
+changed_dossiers as (
 
-    select * from {{ ref('fct_dossiers') }}
+    {%- if recorded is none or recorded | string != fee_catalog_fingerprint(ref('dim_procedures')) %}
+    -- the fee-bearing catalogue changed (or was never recorded): every dossier
+    select dossier_code from {{ ref('fct_dossiers') }}
+    union
+    select dossier_code from {{ this }}
+    {%- else %}
+    {{ changed_dossiers_select() }}
+
+    union
+
+    -- Dossiers whose agency is now reported under another agency of today's structure.
+    select processed.dossier_code
+    from {{ this }} as processed
+    left join {{ ref('int_agencies_resolved') }} as resolved
+        on processed.agency_code = resolved.agency_code
+    where
+        processed.current_agency_code
+        is distinct from coalesce(resolved.current_agency_code, processed.agency_code)
+    {%- endif %}
 
 ),
+
+dossier_keys as (
+
+    select distinct dossier_code from changed_dossiers
+
+),
+
+dossiers as (
+
+    select
+        dossier_keys.dossier_code as key_code,
+        facts.*
+    from dossier_keys
+    left join {{ ref('fct_dossiers') }} as facts
+        on dossier_keys.dossier_code = facts.dossier_code
+
+),
+{% else %}
+dossiers as (
+
+    select
+        dossier_code as key_code,
+        *
+    from {{ ref('fct_dossiers') }}
+
+),
+{% endif %}
 
 procedure_periods as (
 
@@ -81,7 +154,7 @@ overdue_spans as (
 final as (
 
     select
-        cast(dossier_code as string) as dossier_code,
+        cast(key_code as string) as dossier_code,
         cast(current_agency_code as string) as current_agency_code,
         cast(procedure_code as string) as procedure_code,
         cast(date_trunc('month', received_at) as date) as received_month,
@@ -101,7 +174,10 @@ final as (
         end as overdue_from_month,
         case
             when closed_month > first_overdue_month then closed_month
-        end as overdue_until_month
+        end as overdue_until_month,
+        cast(agency_code as string) as agency_code,
+        cast(_max_load_id as bigint) as _max_load_id,
+        ({{ fee_catalog_fingerprint_sql(ref('dim_procedures')) }}) as _fee_catalog
 
     from overdue_spans
 
