@@ -1,5 +1,5 @@
 """Jinja context for sqlfluff's jinja templater (dbt_project/.sqlfluff): dbt's `var()`, `run_query()`
-and `adapter`.
+and `adapter` (quote, dispatch, get_columns_in_relation).
 
 sqlfluff's dbt builtins answer every `var()` with a placeholder string, so a model that loops
 over a list var (the indicators in `vars: kpi_indicators`) would be linted as something dbt
@@ -40,12 +40,22 @@ def run_query(sql: str) -> _QueryResult:
     return _QueryResult()
 
 
+class _Column:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
 class _Adapter:
     """dbt's `adapter` for linting: identifiers quoted as DuckDB quotes them, and
     `adapter.dispatch` resolving to the `default__` macro (DuckDB's SQL, macros/engines/)."""
 
     def quote(self, identifier: str) -> str:
         return '"' + identifier.replace('"', '""') + '"'
+
+    def get_columns_in_relation(self, relation: Any) -> list[Any]:
+        """The relation's columns as the incremental branches ask for them: every bookkeeping
+        column there (kpi_dossier_flags' `_fee_catalog`), so that those branches are linted."""
+        return [_Column("_fee_catalog"), _Column("_max_load_id")]
 
     @pass_context
     def dispatch(self, context: Context, macro_name: str, macro_namespace: str | None = None) -> Any:
