@@ -422,6 +422,21 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     return {"fct_dossiers": fact, **kpis}
 
 
+def build_both_ways(incremental: Path, tmp_path: Path) -> dict[str, list[tuple]]:
+    """dbt's models on `incremental` (changed since its build) and, on a copy of it, a full
+    refresh: fct_dossiers and every table of KPI_TABLES come out exactly equal, floats included
+    (means are computed from exact integer sums). Returns the incremental warehouse's tables."""
+    full = tmp_path / "full.duckdb"
+    shutil.copy(incremental, full)
+    # Models only: the data and unit tests already ran in the fixture's build.
+    run_dbt(tmp_path / "inc", incremental, "run")
+    run_dbt(tmp_path / "full", full, "run", "--full-refresh")
+    inc_snapshot, full_snapshot = snapshot(incremental), snapshot(full)
+    for name in ("fct_dossiers", *KPI_TABLES):
+        assert inc_snapshot[name] == full_snapshot[name], name
+    return inc_snapshot
+
+
 def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) -> None:
     incremental = tmp_path / "incremental.duckdb"
     shutil.copy(built_warehouse, incremental)
@@ -434,19 +449,9 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
     con.execute("update raw_catalog.agencies set \"MaDonViKeThua\" = 'H_C' where \"MaDonVi\" = 'X_1'")
     con.close()
 
-    full = tmp_path / "full.duckdb"
-    shutil.copy(incremental, full)
-
-    # Models only: the data and unit tests already ran in the fixture's build.
-    run_dbt(tmp_path / "inc", incremental, "run")
-    run_dbt(tmp_path / "full", full, "run", "--full-refresh")
-
-    inc_snapshot, full_snapshot = snapshot(incremental), snapshot(full)
+    inc_snapshot = build_both_ways(incremental, tmp_path)
     codes = [row[0] for row in inc_snapshot["fct_dossiers"]]
     assert codes == ["D1", "D10", "D2", "D3", "D4", "D5", "D8", "D9"]
-    # Exactly equal, floats included: means are computed from exact integer sums.
-    for name in ("fct_dossiers", *KPI_TABLES):
-        assert inc_snapshot[name] == full_snapshot[name], name
     # the lineage follows the events: D7, whose only file was removed, has no row left
     lineage = {row[0] for row in inc_snapshot["kpi_dossier_sources"]}
     assert lineage == set(codes)
@@ -486,15 +491,8 @@ def test_a_fee_catalogue_change_alone_reaches_every_dossier(built_warehouse: Pat
     before = dict(con.execute("select dossier_code, received_fee_bearing from kpi.kpi_dossier_flags").fetchall())
     con.execute("""update raw_catalog.procedures set "CoPhiLePhi" = 1 where "MaTTHC" = '1.002' and "MucDo" = 2""")
     con.close()
-    full = tmp_path / "full.duckdb"
-    shutil.copy(incremental, full)
 
-    run_dbt(tmp_path / "inc", incremental, "run")
-    run_dbt(tmp_path / "full", full, "run", "--full-refresh")
-
-    inc_snapshot, full_snapshot = snapshot(incremental), snapshot(full)
-    for name in ("fct_dossiers", *KPI_TABLES):
-        assert inc_snapshot[name] == full_snapshot[name], name
+    build_both_ways(incremental, tmp_path)
     with duckdb.connect(str(incremental), read_only=True) as con:
         after = dict(con.execute("select dossier_code, received_fee_bearing from kpi.kpi_dossier_flags").fetchall())
     assert {code for code in after if after[code] != before[code]} == {"D5"}  # 1.002, received in 2018

@@ -23,3 +23,18 @@
     where load_id > {{ processed_load_id }}
 {% endif %}
 {%- endmacro %}
+
+{#-
+    The dossiers of an incremental per-dossier model (its `agency_code` and `current_agency_code`
+    columns) whose agency now resolves to another agency of today's structure: the agency
+    catalogue changed (a merger, a correction). Call inside `{% if is_incremental() %}`.
+-#}
+{% macro moved_agency_dossiers_select() -%}
+    select processed.dossier_code
+    from {{ this }} as processed
+    left join {{ ref('int_agencies_resolved') }} as resolved
+        on processed.agency_code = resolved.agency_code
+    where
+        processed.current_agency_code
+        is distinct from coalesce(resolved.current_agency_code, processed.agency_code)
+{%- endmacro %}

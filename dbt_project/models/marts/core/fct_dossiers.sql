@@ -35,14 +35,7 @@ changed_dossiers as (
 
     union
 
-    -- Dossiers whose agency is now reported under another agency of today's structure.
-    select processed.dossier_code
-    from {{ this }} as processed
-    left join {{ ref('int_agencies_resolved') }} as resolved
-        on processed.agency_code = resolved.agency_code
-    where
-        processed.current_agency_code
-        is distinct from coalesce(resolved.current_agency_code, processed.agency_code)
+    {{ moved_agency_dossiers_select() }}
 
 ),
 {% endif %}
