@@ -498,6 +498,24 @@ def test_a_fee_catalogue_change_alone_reaches_every_dossier(built_warehouse: Pat
     assert {code for code in after if after[code] != before[code]} == {"D5"}  # 1.002, received in 2018
 
 
+def test_flags_built_before_they_were_incremental_are_rebuilt(built_warehouse: Path, tmp_path: Path) -> None:
+    """A warehouse whose kpi_dossier_flags predates its bookkeeping columns (a table rebuilt every
+    run): the first incremental build adds the columns and, with no fingerprint recorded,
+    recomputes every dossier; then a later portal load is processed incrementally."""
+    incremental = tmp_path / "incremental.duckdb"
+    shutil.copy(built_warehouse, incremental)
+    con = connect(incremental)
+    con.execute("alter table kpi.kpi_dossier_flags drop column _fee_catalog")
+    con.execute("alter table kpi.kpi_dossier_flags drop column _max_load_id")
+    con.execute("alter table kpi.kpi_dossier_flags drop column agency_code")
+    con.execute("update kpi.kpi_dossier_flags set received_online = not received_online")  # stale rows
+    con.close()
+    build_both_ways(incremental, tmp_path)
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        recorded = con.execute("select count(*), count(distinct _fee_catalog) from kpi.kpi_dossier_flags").fetchone()
+    assert recorded[0] > 0 and recorded[1] == 1
+
+
 def test_column_rules_report_each_broken_rule(built_warehouse: Path, tmp_path: Path) -> None:
     """The combined column_rules test (tests/generic/column_rules.sql) fails the build and
     counts the offending rows of every rule it replaces the single-column tests of."""
