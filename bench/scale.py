@@ -345,6 +345,7 @@ def run(events: int, data: Path, keep: bool, refresh: bool) -> dict:
         "PARKPI_WAREHOUSE": str(warehouse),
         "PARKPI_PUBLISH_DIR": str(publish_dir),
         "DAGSTER_HOME": str(work / "dagster_home"),
+        "PYTHONUNBUFFERED": "1",  # the run's lines reach <label>.out as they come: a 100M run takes an hour
     }
     (work / "dagster_home").mkdir()
     history_end = month_after(list_months(landing)[-1])
