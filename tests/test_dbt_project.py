@@ -501,7 +501,7 @@ def test_a_fee_catalogue_change_alone_reaches_every_dossier(built_warehouse: Pat
 def test_flags_built_before_they_were_incremental_are_rebuilt(built_warehouse: Path, tmp_path: Path) -> None:
     """A warehouse whose kpi_dossier_flags predates its bookkeeping columns (a table rebuilt every
     run): the first incremental build adds the columns and, with no fingerprint recorded,
-    recomputes every dossier; then a later portal load is processed incrementally."""
+    recomputes every dossier (stale rows are corrected), as a full refresh builds them."""
     incremental = tmp_path / "incremental.duckdb"
     shutil.copy(built_warehouse, incremental)
     con = connect(incremental)
