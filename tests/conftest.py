@@ -54,18 +54,23 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         start_shared(base)
 
 
-# The slowest test files (whole `parkpi run`s; `--durations=15` names them), longest first. With
-# `--dist loadfile` pytest-xdist hands files to the workers in collection order, so these go first
-# and the many quick files fill the end of the session instead of one long file running alone.
+# The slowest test files (whole `parkpi run`s; `--durations=15` names them), longest first
+# (seconds a file took in a whole-suite run on the 2-core reference machine, 2026-12-04). With
+# `--dist loadfile --no-loadscope-reorder` pytest-xdist hands whole files to the workers in
+# collection order, so these go first and the many quick files fill the end of the session
+# instead of one long file running alone at the end. (Without --no-loadscope-reorder xdist orders
+# files by their number of tests: the one-test crash-safety file then started after 520 s.)
 SLOW_FILES_FIRST = (
-    "test_spark.py",  # its Spark build mostly waits on Spark's per-query latency: best started early
-    "test_crash_safety.py",
-    "test_dbt_project.py",
-    "test_pipeline.py",
-    "test_publish.py",
-    "test_ui.py",
-    "test_automation.py",
-    "test_explain.py",
+    "test_spark.py",  # 170: its Spark build mostly waits on Spark's per-query latency: best started early
+    "test_pipeline.py",  # 250
+    "test_dbt_project.py",  # 185
+    "test_publish.py",  # 155
+    "test_crash_safety.py",  # 110
+    "test_quality_checks.py",  # 95
+    "test_automation.py",  # 50
+    "test_explain.py",  # 45
+    "test_ui.py",  # 30
+    "test_generate.py",  # 25
 )
 
 

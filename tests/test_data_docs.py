@@ -111,3 +111,44 @@ def test_index_renders_offline_in_chromium(site: DataDocs, tmp_path: Path) -> No
     shot = tmp_path / "data_docs_index.png"
     chromium(site.index, tmp_path, "--window-size=1280,1400", f"--screenshot={shot}")
     assert shot.stat().st_size > 20_000  # a drawn page, not a blank one (a blank 1280x1400 PNG is ~5 kB)
+
+
+def test_result_pages_render_the_same_with_templates_compiled_once(tmp_path: Path, monkeypatch) -> None:
+    """quality/docs.py shares jinja's compiled templates between GX's page views: the pages are
+    what GX renders without the shared cache (times and ids aside), and a second publish in the
+    same process compiles hardly any (GX compiles its one-line string templates every time)."""
+    import jinja2
+
+    from quality import docs as docs_module
+
+    compiled = []
+    original = jinja2.Environment.compile
+    monkeypatch.setattr(
+        jinja2.Environment, "compile", lambda env, *a, **k: compiled.append(1) or original(env, *a, **k)
+    )
+
+    def pages(folder: str) -> list[str]:
+        docs = DataDocs(tmp_path / folder / "data_docs")
+        con = build_warehouse()
+        validate_suite(con, MAILBOX_REPORTS, run_id="run-1", now=NOW, docs=docs)
+        con.close()
+        found = sorted(p for p in docs.root.rglob("*.html") if p.name != "index.html")
+        # times, run and context ids differ from one render to the next
+        volatile = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{8,}|\d"
+        return [re.sub(volatile, "#", p.read_text(encoding="utf-8")) for p in found]
+
+    docs_module.COMPILED_TEMPLATES.compiled.clear()
+    shared_pages = pages("shared")
+    compiled.clear()
+    assert pages("again") == shared_pages
+    compiled_again = len(compiled)
+    compiled.clear()
+    with monkeypatch.context() as m:  # GX's own views: no cache at all
+        from great_expectations.render.view.view import DefaultJinjaView
+
+        m.setattr(DefaultJinjaView, "__init__", DefaultJinjaView.__init__.__wrapped__)
+        unshared_pages = pages("unshared")
+    assert unshared_pages == shared_pages
+    # the page templates come from the cache; only GX's one-line string templates are compiled
+    print(f"templates compiled: {compiled_again} with the cache, {len(compiled)} without")
+    assert compiled_again * 5 < len(compiled)

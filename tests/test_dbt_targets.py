@@ -4,6 +4,7 @@ file, and old command folders do not pile up."""
 from __future__ import annotations
 
 import os
+import pprint
 import time
 from pathlib import Path
 
@@ -62,3 +63,67 @@ def test_old_command_folders_are_pruned_recent_and_foreign_ones_kept(target_root
     for index in range(15):
         (target_root / f"step-{index:07x}-aaaaaaa").mkdir()
     assert not [p for p in dbt_lib.prune_invocations(now=time.time()) if p.name.startswith("step-")]
+
+
+def partial_parse_bytes(profile_hash: str, body: bytes = b"the manifest") -> bytes:
+    """The bytes of a partial-parse file around its profile hash, as dbt's msgpack writes them."""
+    return b"...\xacprofile_hash\x82\xa4name\xa6sha256\xa8checksum\xd9@" + profile_hash.encode() + b"\xae" + body
+
+
+def warehouse_env(path: Path, memory_limit: str = "2GB") -> dict[str, str]:
+    return {"PARKPI_WAREHOUSE": str(path), "PARKPI_DBT_MEMORY_LIMIT": memory_limit}
+
+
+def test_a_new_warehouse_adopts_the_parse_of_one_with_the_same_name(target_root: Path, tmp_path: Path) -> None:
+    one, two = warehouse_env(tmp_path / "one" / "parkpi.duckdb"), warehouse_env(tmp_path / "two" / "parkpi.duckdb")
+    produced = tmp_path / "produced.msgpack"
+    produced.write_bytes(partial_parse_bytes(dbt_lib.duckdb_profile_hash(one)))
+    assert dbt_lib.record_partial_parse(produced, one)
+
+    adopted = tmp_path / "adopted.msgpack"
+    assert dbt_lib.adopt_partial_parse(adopted, two)
+    assert adopted.read_bytes() == partial_parse_bytes(dbt_lib.duckdb_profile_hash(two))
+    assert dbt_lib.duckdb_profile_hash(two) != dbt_lib.duckdb_profile_hash(one)
+    # another file name is another dbt database: its nodes differ, nothing to adopt
+    assert not dbt_lib.adopt_partial_parse(adopted, warehouse_env(tmp_path / "other.duckdb"))
+
+
+def test_a_parse_whose_hash_is_not_the_one_computed_here_is_not_recorded(target_root: Path, tmp_path: Path) -> None:
+    """A profile with other settings, or a dbt that hashes otherwise: never a seed."""
+    env = warehouse_env(tmp_path / "parkpi.duckdb")
+    produced = tmp_path / "produced.msgpack"
+    produced.write_bytes(partial_parse_bytes(dbt_lib.duckdb_profile_hash(warehouse_env(tmp_path / "x.duckdb"))))
+    assert not dbt_lib.record_partial_parse(produced, env)
+    assert not dbt_lib.adopt_partial_parse(tmp_path / "adopted.msgpack", env)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tmp/w/parkpi.duckdb",
+        "../warehouse/parkpi.duckdb",
+        "/a/path/long/enough/that/pprint/wraps/it" * 3 + "/x.duckdb",
+    ],
+)
+def test_the_profile_hash_is_dbts_for_the_profile_as_rendered(path: str) -> None:
+    """duckdb_profile_hash() against dbt's own computation (dbt/parser/manifest.py) on
+    dbt_project/profiles.yml's DuckDB target rendered with the same environment."""
+    import jinja2
+    import yaml
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+    from dbt.artifacts.resources.base import FileHash
+
+    from sources.settings import DBT_PROJECT_DIR
+
+    env = warehouse_env(Path(path), memory_limit="750MB")
+    jinja = jinja2.Environment()
+    jinja.filters["as_number"] = float
+    text = jinja.from_string((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")).render(
+        env_var=lambda name, default=None: env.get(name, default)
+    )
+    output = yaml.safe_load(text)["parkpi"]["outputs"]["dev"]
+    credentials = DuckDBCredentials.from_dict(
+        {"schema": "main", **{key: value for key, value in output.items() if key not in ("type", "threads")}}
+    )
+    expected = FileHash.from_contents(pprint.pformat(sorted(credentials.connection_info()))).checksum
+    assert dbt_lib.duckdb_profile_hash(env) == expected

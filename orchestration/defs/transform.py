@@ -115,7 +115,7 @@ def build_on_spark(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         args = [*args, "--exclude-resource-type", "test"]
     # its own partial-parse file: the Spark target's profile is not the DuckDB one's
     step = context.op_execution_context.op.name
-    with warehouse_target(step, context.run.run_id, f"{warehouse.path}#spark") as target:
+    with warehouse_target(step, context.run.run_id, f"{warehouse.path}#spark", duckdb_profile=False) as target:
         invocation = dbt.cli(args, context=context, target_path=target)
         try:
             yield from invocation.stream()
