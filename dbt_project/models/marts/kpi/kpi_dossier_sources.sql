@@ -20,9 +20,10 @@
     dossier is recomputed.
 -#}
 
--- Built after fct_dossiers, not beside it: both de-duplicate every portal event on a full
--- build, and two such sorts at once share dbt's memory limit and spill.
--- depends_on: {{ ref('fct_dossiers') }}
+-- Built after fct_dossiers (it reads its `_max_load_id`), not beside it: both de-duplicate
+-- every portal event on a full build, and two such passes at once share dbt's memory limit.
+-- changed_dossiers_select() reads these on an incremental build:
+-- depends_on: {{ ref('stg_portal__dossier_changes') }}
 
 with
 
@@ -56,16 +57,19 @@ events as (
 
 load_ids as (
 
+    -- Each dossier's last load (the incremental watermark), as fct_dossiers computed it from
+    -- the same events (the highest load id among their copies, or among the loads that
+    -- deleted some of them); reading it here instead of grouping the load id of every raw
+    -- event by dossier once more. A changed dossier left without events is not in
+    -- fct_dossiers: its one empty row is removed by the post-hook anyway.
     select
         dossier_code,
-        max(load_id) as max_load_id
+        _max_load_id as max_load_id
 
-    from {{ ref('stg_portal__dossier_changes') }}
+    from {{ ref('fct_dossiers') }}
     {% if is_incremental() %}
     where dossier_code in (select dossier_keys.dossier_code from dossier_keys)
     {% endif %}
-
-    group by dossier_code
 
 ),
 
