@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.dbt import PARTIAL_PARSE_FILE, adopt_partial_parse, record_partial_parse
+from orchestration.lib.dbt import PARTIAL_PARSE_FILE, seeded_parse
 from sources.loading import ensure_all_raw_schemas
 from sources.warehouse import connect
 
@@ -215,16 +215,12 @@ def run_dbt(workdir: Path, warehouse: Path, *args: str, check: bool = True) -> s
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     # a new warehouse's first command starts from another one's parse (orchestration/lib/dbt.py)
-    parsed = workdir / "target" / PARTIAL_PARSE_FILE
-    parsed.parent.mkdir(parents=True, exist_ok=True)
-    adopted = not parsed.exists() and adopt_partial_parse(parsed, env)
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    with seeded_parse(workdir / "target" / PARTIAL_PARSE_FILE, env) as adopted:
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     if check:
         assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}"
     if adopted:  # dbt took it: the profile hash computed for it is dbt's own
         assert "profile has changed" not in result.stdout, result.stdout[:3000]
-    if result.returncode == 0 and parsed.exists():
-        record_partial_parse(parsed, env)
     return result
 
 

@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import cached_property
 from pathlib import Path
 
@@ -118,20 +118,17 @@ def warehouse_target(step: str, run_id: str, warehouse: str, *, duckdb_profile: 
     ``duckdb_profile`` is false (the Spark target)."""
     target = invocation_target(step, run_id)
     cache = _partial_parse_cache(warehouse)
+    produced = target / PARTIAL_PARSE_FILE
     target.mkdir(parents=True, exist_ok=True)
     if cache.exists():
-        shutil.copy(cache, target / PARTIAL_PARSE_FILE)
-    elif duckdb_profile:
-        adopt_partial_parse(target / PARTIAL_PARSE_FILE)
-    yield target
-    produced = target / PARTIAL_PARSE_FILE
+        shutil.copy(cache, produced)
+    with seeded_parse(produced) if duckdb_profile else nullcontext():
+        yield target
     if produced.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
         partial = cache.with_name(f".{cache.name}.{os.getpid()}")
         shutil.copy(produced, partial)
         os.replace(partial, cache)
-        if duckdb_profile:
-            record_partial_parse(produced)
     prune_invocations(keep=target)
 
 
@@ -214,6 +211,18 @@ def adopt_partial_parse(destination: Path, env: Mapping[str, str] | None = None)
     adopted = data.replace(found[0], duckdb_profile_hash(env).encode(), 1)
     destination.write_bytes(adopted)
     return True
+
+
+@contextmanager
+def seeded_parse(parsed: Path, env: Mapping[str, str] | None = None) -> Iterator[bool]:
+    """Around one DuckDB dbt command whose partial-parse file is ``parsed``: before it, if there
+    is none, adopt another warehouse's (adopt_partial_parse; yields whether it did); after it,
+    record what dbt wrote as the seed for new warehouses (record_partial_parse checks it)."""
+    parsed.parent.mkdir(parents=True, exist_ok=True)
+    adopted = not parsed.exists() and adopt_partial_parse(parsed, env)
+    yield adopted
+    if parsed.exists():
+        record_partial_parse(parsed, env)
 
 
 # dagster-dbt's and invocation_target's names: <step>-<7 characters of the run id>-<7 hex digits>

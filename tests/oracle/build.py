@@ -26,7 +26,7 @@ def load_and_transform(landing: Path, workdir: Path) -> Path:
     the warehouse file. Leaves a DuckDB connection open (dbt-duckdb's) until the process ends."""
     from dbt.cli.main import dbtRunner
 
-    from orchestration.lib.dbt import PARTIAL_PARSE_FILE, adopt_partial_parse, record_partial_parse
+    from orchestration.lib.dbt import PARTIAL_PARSE_FILE, seeded_parse
     from sources.loading import load_source
     from sources.registry import SOURCES
     from sources.warehouse import connect
@@ -50,13 +50,9 @@ def load_and_transform(landing: Path, workdir: Path) -> Path:
     ):
         arguments += [option, str(path)]
     # a new warehouse: start from another one's parse instead of parsing everything again
-    parsed = workdir / "dbt_target" / PARTIAL_PARSE_FILE
-    parsed.parent.mkdir(parents=True, exist_ok=True)
-    adopt_partial_parse(parsed)
-    result = dbtRunner().invoke(arguments)
-    if result.success:
-        record_partial_parse(parsed)
-    else:
+    with seeded_parse(workdir / "dbt_target" / PARTIAL_PARSE_FILE):
+        result = dbtRunner().invoke(arguments)
+    if not result.success:
         log = (workdir / "dbt_logs" / "dbt.log").read_text(encoding="utf-8", errors="replace")
         raise RuntimeError(f"dbt run failed on {landing}: {result.exception}\n{log[-5000:]}")
     return warehouse
