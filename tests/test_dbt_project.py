@@ -503,6 +503,43 @@ def test_a_fee_catalogue_change_alone_reaches_every_dossier(built_warehouse: Pat
     assert {code for code in after if after[code] != before[code]} == {"D5"}  # 1.002, received in 2018
 
 
+def fee_catalog_fingerprint(con: duckdb.DuckDBPyConnection, procedures: str) -> str:
+    """macros/fee_catalog_fingerprint.sql's DuckDB query, rendered with plain Jinja, on ``procedures``."""
+    import jinja2
+
+    macros = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "fee_catalog_fingerprint.sql").read_text())
+    return con.execute(str(macros.module.default__fee_catalog_fingerprint_sql(procedures))).fetchone()[0]
+
+
+def test_the_fee_catalogue_fingerprint_sees_rows_whose_hashes_collide() -> None:
+    """Two fee-bearing rows added at once whose DuckDB hash() is the same (codes of the bench
+    data that collide) change the fingerprint; a bit_xor of hashes, as it was, cancelled them.
+    Row order does not matter; NULL and '' validity dates are told apart."""
+    con = duckdb.connect()
+    con.execute("create table procedures (procedure_code varchar, valid_from date, valid_to date, has_fee boolean)")
+    con.execute(
+        "insert into procedures values ('1.001', '2016-01-01', null, true), ('1.009', '2016-01-01', null, false)"
+    )
+    before = fee_catalog_fingerprint(con, "procedures")
+    one, other = "000.00.12.H33-160111-00010", "000.00.02.H33-180111-00110"
+    rows = [(one, date(2018, 1, 1), None, True), (other, date(2018, 1, 1), None, True)]
+    con.executemany("insert into procedures values (?, ?, ?, ?)", rows)
+    after = fee_catalog_fingerprint(con, "procedures")
+    assert after != before
+    old = "select bit_xor(hash(procedure_code, valid_from, valid_to)) from procedures where has_fee"
+    if con.execute(
+        "select hash(?, date '2018-01-01', null::date) = hash(?, date '2018-01-01', null::date)", [one, other]
+    ).fetchone()[0]:
+        con.execute("create table old_catalogue as select * from procedures where procedure_code not like '000%'")
+        assert (
+            con.execute(old).fetchone() == con.execute(old.replace("from procedures", "from old_catalogue")).fetchone()
+        )
+    con.execute("create table shuffled as select * from procedures order by procedure_code desc")
+    assert fee_catalog_fingerprint(con, "shuffled") == after
+    con.execute("update shuffled set valid_to = '2019-12-31' where procedure_code = ?", [one])
+    assert fee_catalog_fingerprint(con, "shuffled") != after
+
+
 def test_flags_built_before_they_were_incremental_are_rebuilt(built_warehouse: Path, tmp_path: Path) -> None:
     """A warehouse whose kpi_dossier_flags predates its bookkeeping columns (a table rebuilt every
     run): the first incremental build adds the columns and, with no fingerprint recorded,
