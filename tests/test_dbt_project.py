@@ -514,7 +514,7 @@ def fee_catalog_fingerprint(con: duckdb.DuckDBPyConnection, procedures: str) -> 
 def test_the_fee_catalogue_fingerprint_sees_rows_whose_hashes_collide() -> None:
     """Two fee-bearing rows added at once whose DuckDB hash() is the same (codes of the bench
     data that collide) change the fingerprint; a bit_xor of hashes, as it was, cancelled them.
-    Row order does not matter; NULL and '' validity dates are told apart."""
+    Row order does not matter; which validity bound is missing is told apart."""
     con = duckdb.connect()
     con.execute("create table procedures (procedure_code varchar, valid_from date, valid_to date, has_fee boolean)")
     con.execute(
@@ -538,6 +538,10 @@ def test_the_fee_catalogue_fingerprint_sees_rows_whose_hashes_collide() -> None:
     assert fee_catalog_fingerprint(con, "shuffled") == after
     con.execute("update shuffled set valid_to = '2019-12-31' where procedure_code = ?", [one])
     assert fee_catalog_fingerprint(con, "shuffled") != after
+    bounds = "select 'X' as procedure_code, {} as valid_from, {} as valid_to, true as has_fee"
+    con.execute("create table open_end as " + bounds.format("date '2018-01-01'", "null::date"))
+    con.execute("create table open_start as " + bounds.format("null::date", "date '2018-01-01'"))
+    assert fee_catalog_fingerprint(con, "open_end") != fee_catalog_fingerprint(con, "open_start")
 
 
 def test_flags_built_before_they_were_incremental_are_rebuilt(built_warehouse: Path, tmp_path: Path) -> None:
