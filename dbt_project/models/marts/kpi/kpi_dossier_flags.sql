@@ -95,12 +95,13 @@ procedure_periods as (
 
 ),
 
-fee_bearing as (
+fee_rows_in_force as (
 
     -- The procedure's catalogue row(s) in force on the calendar date of received_at;
     -- fee-bearing if any of them has CoPhiLePhi = 1 (kpi-decisions 9). Dossiers whose
     -- procedure has no row in force that day are not fee-bearing: outside the denominator.
-    -- A semi-join on (procedure, date), not a grouping of every dossier and a join back.
+    -- A semi-join on (procedure, date), not a grouping of every dossier and a join back
+    -- (on Spark, a join: select_with_match_flag).
     {%- set fee_row_in_force %}
                 procedure_periods.has_fee
                 and dossiers.procedure_code = procedure_periods.procedure_code
@@ -110,11 +111,17 @@ fee_bearing as (
                     or cast(dossiers.received_at as date) <= procedure_periods.valid_to
                 )
     {%- endset %}
+    {{ select_with_match_flag('dossiers', 'key_code', 'procedure_periods', fee_row_in_force, 'has_fee_row_in_force') }}
+
+),
+
+fee_bearing as (
+
     select
         *,
-        received_at is not null and {{ exists_where('procedure_periods', fee_row_in_force) }} as is_fee_bearing
+        received_at is not null and has_fee_row_in_force as is_fee_bearing
 
-    from dossiers
+    from fee_rows_in_force
 
 ),
 
