@@ -151,9 +151,10 @@ UNSEEN_SEED, UNSEEN_SCALE, UNSEEN_FROM_YEAR = 4711, 0.2, 2019
 
 
 def _make_unseen(root: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "tests.oracle.build", str(root / "landing"), str(root),
-               "--generate", str(UNSEEN_SEED), str(UNSEEN_SCALE), str(UNSEEN_FROM_YEAR), "--edge-cases"]  # fmt: skip
-    return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
+    from tests.oracle.build import build_in_own_process
+
+    options = ("--generate", str(UNSEEN_SEED), str(UNSEEN_SCALE), str(UNSEEN_FROM_YEAR), "--edge-cases")
+    return build_in_own_process(root / "landing", root, *options)
 
 
 # The model schemas dbt builds: deleted from the copy the Spark build starts from.

@@ -58,6 +58,16 @@ def load_and_transform(landing: Path, workdir: Path) -> Path:
     return warehouse
 
 
+def build_in_own_process(
+    landing: Path, workdir: Path, *options: str, timeout: int = 900
+) -> subprocess.CompletedProcess:
+    """``python -m tests.oracle.build landing workdir *options``: load and transform in a process
+    of its own (see the module's docstring); a second call on the same workdir loads what changed
+    and builds incrementally."""
+    command = [sys.executable, "-m", "tests.oracle.build", str(landing), str(workdir), *options]
+    return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout)
+
+
 def generate(landing: Path, seed: int, scale: float, from_year: int | None = None) -> None:
     """A landing folder from the sample generator, with another seed and scale; with
     `from_year`, the year folders of earlier years are left out (`<source>/<year>/`: fewer
