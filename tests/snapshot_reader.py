@@ -24,12 +24,12 @@ import duckdb
 
 from serving.snapshot import META_TABLE, SNAPSHOT_FILE, verify_snapshot
 
-# Seconds between looks. A `poll` look opens the snapshot and counts every table (~40 ms of CPU
-# on the small build): every 0.05 s it took almost half a core from the runs under test. A
-# snapshot stays current for the whole of a run (tens of seconds), so every 0.2 s still sees
-# each one many times.
+# Seconds between looks. A `poll` look opens the snapshot and counts every table (~20-40 ms of
+# CPU on the small build): every 0.05 s it took almost half a core from the runs under test. A
+# snapshot stays current for the whole of a run (tens of seconds), so every 0.5 s still sees
+# each one dozens of times.
 HOLD_INTERVAL_S = 0.05
-POLL_INTERVAL_S = 0.2
+POLL_INTERVAL_S = 0.5
 
 
 def hold(snapshot: Path, stop: Path) -> None:
