@@ -146,19 +146,6 @@ def test_code_digest_follows_the_dbt_project(monkeypatch: pytest.MonkeyPatch, tm
     assert build_state.code_digest() != before
 
 
-def test_new_export_runs_everything_and_duplicates_change_nothing(tiny_copy) -> None:
-    root, landing, _ = tiny_copy
-    before = kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL")
-    export = sorted(landing.glob("portal/2020/**/*.jsonl*"))[0]
-    # an overlapping re-export: the same events again under another name
-    shutil.copy(export, export.with_name("re_export_" + export.name))
-    again = run_parkpi(root, landing)
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "full run       portal: portal/2020/" in again.stdout
-    assert "parkpi_dbt_models" in again.stdout
-    assert kpi(root, "SELECT * FROM kpi.kpi_yearly ORDER BY ALL") == before
-
-
 def test_status_shows_what_is_loaded_and_the_last_run(sample_run) -> None:
     root, landing, first = sample_run
     out = subprocess.run(

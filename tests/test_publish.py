@@ -300,12 +300,20 @@ def test_failed_publish_keeps_the_previous_snapshot(published, tmp_path: Path) -
 
 @pytest.mark.timeout(1200)  # two whole runs one after the other, and the readers
 def test_two_runs_at_once_queue_agree_and_readers_see_only_complete_snapshots(tiny_published, tmp_path: Path) -> None:
-    """Two `parkpi run --full` started a second apart on one warehouse while two readers watch
-    the published snapshot: the second run waits for the first (the writer lock) instead of
-    failing, both succeed, the data is loaded once, both publish the same tables, and the
-    readers only ever see complete snapshots (one held open all along, one reopening)."""
+    """A new export lands (an overlapping re-export: the same events under another name) and two
+    runs start a second apart on one warehouse - `parkpi run`, as the schedule would, then
+    `parkpi run --full` - while two readers watch the published snapshot. The first run sees
+    the new file and runs everything; the second waits for it (the writer lock) instead of
+    failing; both succeed; the duplicates change no figure; the data is loaded once; both
+    publish the same tables; and the readers only ever see complete snapshots (one held open
+    all along, one reopening). (One scenario for the queue and for a new export: each costs
+    whole runs, and the runs of one serve the other.)"""
     root, landing, publish_dir = tiny_published
     before = verify_snapshot(publish_dir / SNAPSHOT_FILE)
+    with duckdb.connect(str(warehouse_of(root)), read_only=True) as con:
+        kpis_before = con.execute("SELECT * FROM kpi.kpi_yearly ORDER BY ALL").fetchall()
+    export = sorted(landing.glob("portal/2020/**/*.jsonl*"))[0]
+    shutil.copy(export, export.with_name("re_export_" + export.name))
     stop = tmp_path / "stop"
     # The readers write to files, not pipes: a pipe nobody drains during the runs fills up
     # (64 KiB, about a minute of looks) and blocks the reader, which then stops looking.
@@ -317,15 +325,15 @@ def test_two_runs_at_once_queue_agree_and_readers_see_only_complete_snapshots(ti
                 [sys.executable, "-m", "tests.snapshot_reader", mode, str(publish_dir), str(stop)],
                 cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
-    command = [sys.executable, "-m", "orchestration.cli", "run", "--full"]
+    command = [sys.executable, "-m", "orchestration.cli", "run"]
     env = parkpi_env(root, landing)
     try:
         deadline = time.monotonic() + 60
         while not all(log.read_text().endswith("\n") for log in logs.values()) and time.monotonic() < deadline:
             time.sleep(0.05)
         runs = []
-        for _ in range(2):
-            runs.append(subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+        for extra in ([], ["--full"]):
+            runs.append(subprocess.Popen(command + extra, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, text=True))  # fmt: skip
             time.sleep(1.0)
         outputs = [run.communicate(timeout=600)[0] for run in runs]
@@ -337,6 +345,9 @@ def test_two_runs_at_once_queue_agree_and_readers_see_only_complete_snapshots(ti
     for run, output in zip(runs, outputs, strict=True):
         assert run.returncode == 0, output
     assert any("waiting        the warehouse is being written by parkpi run" in out for out in outputs), outputs
+    # the new export made a plain `parkpi run` run everything (either may have taken the lock first)
+    assert "full run       portal: portal/2020/" in outputs[0] + outputs[1], outputs
+    assert all("parkpi_dbt_models" in out for out in outputs), outputs
 
     # loaded once, the sample's figure (sources/sample/README.md)
     with duckdb.connect(str(warehouse_of(root)), read_only=True) as con:
@@ -349,6 +360,12 @@ def test_two_runs_at_once_queue_agree_and_readers_see_only_complete_snapshots(ti
             "FROM raw_portal.events"
         ).fetchone()[0]
     assert level3 == 742 and duplicates == 0
+    with duckdb.connect(str(warehouse_of(root)), read_only=True) as con:
+        re_exported = con.execute(
+            "SELECT count(*) FROM raw_portal.events WHERE _source_file LIKE '%re_export_%'"
+        ).fetchone()[0]
+        assert re_exported > 0  # loaded, and it changed no figure:
+        assert con.execute("SELECT * FROM kpi.kpi_yearly ORDER BY ALL").fetchall() == kpis_before
 
     # the result equals one run: every table the first run published (kept as the previous
     # Parquet version) equals what the second one published after it
