@@ -157,8 +157,6 @@ def _make_unseen(root: Path) -> subprocess.CompletedProcess:
     return build_in_own_process(root / "landing", root, *options)
 
 
-SPARK_TEST_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1"
-
 # The model schemas dbt builds: deleted from the copy the Spark build starts from.
 MODEL_SCHEMAS = ("staging", "intermediate", "marts", "kpi")
 
@@ -180,15 +178,7 @@ def _make_spark(root: Path) -> subprocess.CompletedProcess:
         for schema in MODEL_SCHEMAS:
             con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     shutil.rmtree(copy.publish_dir)
-    env = dict(
-        copy.env(),
-        PARKPI_SPARK_MASTER="local[2]",
-        PARKPI_SPARK_DRIVER_MEMORY="1g",
-        PARKPI_SPARK_DATA_TESTS="0",
-        # the JIT's quick tier only: a JVM that lives a minute on small data spends more CPU
-        # compiling with C2 than C2's code saves (measured: 85 against 106-116 CPU-s, 58 against 64-70 s)
-        PARKPI_SPARK_JAVA_OPTIONS=SPARK_TEST_JAVA_OPTIONS,
-    )
+    env = dict(copy.env(), PARKPI_SPARK_MASTER="local[2]", PARKPI_SPARK_DRIVER_MEMORY="1g", PARKPI_SPARK_DATA_TESTS="0")
     command = [sys.executable, "-m", "orchestration.cli", "run", "--engine", "spark"]
     return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=3500)
 
