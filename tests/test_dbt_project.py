@@ -435,13 +435,13 @@ def build_both_ways(incremental: Path, tmp_path: Path, *, full_build: Path | Non
     ``full_build``: a warehouse whose tables are already a full build of the same raw tables
     (the fixture's first build, when only built tables were changed): compared with instead of
     a full refresh of a copy."""
-    full = full_build or tmp_path / "full.duckdb"
-    if full_build is None:
-        shutil.copy(incremental, full)
     # Models only: the data and unit tests already ran in the fixture's build.
-    run_dbt(tmp_path / "inc", incremental, "run")
-    if full_build is None:
+    full = full_build
+    if full is None:
+        full = tmp_path / "full.duckdb"
+        shutil.copy(incremental, full)
         run_dbt(tmp_path / "full", full, "run", "--full-refresh")
+    run_dbt(tmp_path / "inc", incremental, "run")
     inc_snapshot, full_snapshot = snapshot(incremental), snapshot(full)
     for name in ("fct_dossiers", *KPI_TABLES):
         assert inc_snapshot[name] == full_snapshot[name], name
