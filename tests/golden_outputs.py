@@ -26,7 +26,7 @@ import duckdb
 
 GOLDEN_FILE = Path(__file__).with_name("golden") / "sample_outputs.json"
 # when a row was loaded or published, not what it says
-BOOKKEEPING_COLUMNS = {"_load_id", "_loaded_at", "_max_load_id", "load_id", "loaded_at"}
+BOOKKEEPING_COLUMNS = {"_built_at", "_load_id", "_loaded_at", "_max_load_id", "load_id", "loaded_at"}
 SKIPPED_TABLES = {"_snapshot"}
 
 

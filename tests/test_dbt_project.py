@@ -418,10 +418,18 @@ KPI_TABLES = (
 
 
 def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
+    """fct_dossiers and the KPI tables, without `_built_at` (when the build that wrote a row
+    started: the one thing an incremental build and a full refresh write differently)."""
+
+    def rows(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[tuple]:
+        columns = [row[0] for row in con.execute(f"describe {table}").fetchall()]
+        exclude = " exclude (_built_at)" if "_built_at" in columns else ""
+        return con.execute(f"select *{exclude} from {table} order by {order}").fetchall()
+
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        fact = con.execute("select * from marts.fct_dossiers order by dossier_code").fetchall()
-        kpis = {table: con.execute(f"select * from kpi.{table} order by all").fetchall() for table in KPI_TABLES}
+        fact = rows(con, "marts.fct_dossiers", "dossier_code")
+        kpis = {table: rows(con, f"kpi.{table}", "all") for table in KPI_TABLES}
     finally:
         con.close()
     return {"fct_dossiers": fact, **kpis}
@@ -446,6 +454,23 @@ def build_both_ways(incremental: Path, tmp_path: Path, *, full_build: Path | Non
     for name in ("fct_dossiers", *KPI_TABLES):
         assert inc_snapshot[name] == full_snapshot[name], name
     return inc_snapshot
+
+
+def assert_data_tests_check_the_rows_written(incremental: Path, tmp_path: Path) -> None:
+    """After test_incremental_equals_full_refresh's build: `_built_at` marks the dossiers it
+    recomputed (the new and changed ones, and X_1's, which moved to H_C), and the per-dossier data
+    test checks those rows only (column_rules' latest_build), not the history."""
+    con = connect(incremental)
+    latest = "select max(_built_at) from marts.fct_dossiers"
+    written = con.execute(f"select dossier_code from marts.fct_dossiers where _built_at = ({latest}) order by 1")
+    assert [row[0] for row in written.fetchall()] == ["D10", "D2", "D5", "D8", "D9"]
+    # one broken row the build wrote (D9), one it did not (D1)
+    con.execute("update marts.fct_dossiers set channel = 7 where dossier_code in ('D9', 'D1')")
+    con.close()
+    result = run_dbt(tmp_path / "t", incremental, "test", "--select", "fct_dossiers__column_rules", check=False)
+    results = json.loads((tmp_path / "t" / "target" / "run_results.json").read_text())["results"]
+    assert [(r["status"], r["failures"]) for r in results if r["unique_id"].startswith("test.")] == [("fail", 1)]
+    assert result.returncode == 1
 
 
 def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) -> None:
@@ -490,6 +515,7 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
     # The months with an event under H_C, D10's May 2012 among them; not the months that
     # share a bit with D10's (November 2013, September 2017).
     assert months_until_2017 == [(2012, 5), (2017, 3), (2017, 5), (2017, 11), (2017, 12)]
+    assert_data_tests_check_the_rows_written(incremental, tmp_path)
 
 
 def test_a_fee_catalogue_change_alone_reaches_every_dossier(built_warehouse: Path, tmp_path: Path) -> None:
@@ -553,10 +579,13 @@ def test_the_fee_catalogue_fingerprint_sees_rows_whose_hashes_collide() -> None:
 def test_flags_built_before_they_were_incremental_are_rebuilt(built_warehouse: Path, tmp_path: Path) -> None:
     """A warehouse whose kpi_dossier_flags predates its bookkeeping columns (a table rebuilt every
     run): the first incremental build adds the columns and, with no fingerprint recorded,
-    recomputes every dossier (stale rows are corrected), as a full refresh builds them."""
+    recomputes every dossier (stale rows are corrected), as a full refresh builds them. The
+    per-dossier tables' `_built_at` came later too: added, NULL in the rows not rewritten."""
     incremental = tmp_path / "incremental.duckdb"
     shutil.copy(built_warehouse, incremental)
     con = connect(incremental)
+    for table in ("marts.fct_dossiers", "kpi.kpi_dossier_flags", "kpi.kpi_dossier_sources", "kpi.kpi_dossier_lineage"):
+        con.execute(f"alter table {table} drop column _built_at")
     con.execute("alter table kpi.kpi_dossier_flags drop column _fee_catalog")
     con.execute("alter table kpi.kpi_dossier_flags drop column _max_load_id")
     con.execute("alter table kpi.kpi_dossier_flags drop column agency_code")
@@ -566,7 +595,10 @@ def test_flags_built_before_they_were_incremental_are_rebuilt(built_warehouse: P
     build_both_ways(incremental, tmp_path, full_build=built_warehouse)
     with duckdb.connect(str(incremental), read_only=True) as con:
         recorded = con.execute("select count(*), count(distinct _fee_catalog) from kpi.kpi_dossier_flags").fetchone()
+        built = con.execute("select count(_built_at) from kpi.kpi_dossier_flags").fetchone()[0]
+        unchanged = con.execute("select count(*), count(_built_at) from marts.fct_dossiers").fetchone()
     assert recorded[0] > 0 and recorded[1] == 1
+    assert built == recorded[0] and unchanged[0] > 0 and unchanged[1] == 0
 
 
 def test_column_rules_report_each_broken_rule(built_warehouse: Path, tmp_path: Path) -> None:

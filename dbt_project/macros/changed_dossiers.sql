@@ -6,12 +6,8 @@
     itself and the change list. Call inside `{% if is_incremental() %}`.
 -#}
 {% macro changed_dossiers_select() -%}
-{%- set processed_load_id = none -%}
-{%- if execute -%}
-{%- set watermark_query = 'select max(_max_load_id) from ' ~ this -%}
-{%- set processed_load_id = run_query(watermark_query).columns[0].values()[0] -%}
-{%- endif -%}
-{% if processed_load_id is none %}
+{%- set watermark = processed_load_id() -%}
+{% if watermark is none %}
     select dossier_code from {{ ref('stg_portal__events') }}
     union
     select dossier_code from {{ this }}
@@ -20,8 +16,27 @@
 {% else %}
     select dossier_code
     from {{ ref('stg_portal__dossier_changes') }}
-    where load_id > {{ processed_load_id }}
+    where load_id > {{ watermark }}
 {% endif %}
+{%- endmacro %}
+
+{#- The last portal load an incremental per-dossier model processed: the highest `_max_load_id`
+    in it (none: no watermark yet, or not executing). A model built after fct_dossiers in the
+    same command may read only its rows with a higher `_max_load_id` for the changed dossiers:
+    fct_dossiers has just processed every load, and a dossier listed by a load after the
+    watermark has that load or a later one as its `_max_load_id` there. Rows are appended per
+    build (a full refresh writes only ids up to its watermark), so DuckDB skips the older row
+    groups by their zone maps. -#}
+{% macro processed_load_id() -%}
+{%- if not execute -%}
+{{ return(none) }}
+{%- endif -%}
+{{ return(run_query('select max(_max_load_id) from ' ~ this).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- A condition on a row's `_max_load_id`: after the watermark (`true` without one). -#}
+{% macro loaded_after(watermark) -%}
+    {%- if watermark is none -%}true{%- else -%}_max_load_id > {{ watermark }}{%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -1,5 +1,5 @@
-"""Jinja context for sqlfluff's jinja templater (dbt_project/.sqlfluff): dbt's `var()`, `run_query()`
-and `adapter` (quote, dispatch, get_columns_in_relation).
+"""Jinja context for sqlfluff's jinja templater (dbt_project/.sqlfluff): dbt's `var()`, `run_query()`,
+`run_started_at` and `adapter` (quote, dispatch, get_columns_in_relation).
 
 sqlfluff's dbt builtins answer every `var()` with a placeholder string, so a model that loops
 over a list var (the indicators in `vars: kpi_indicators`) would be linted as something dbt
@@ -8,6 +8,7 @@ never renders. This returns the project's real vars from dbt_project.yml instead
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,10 @@ class _QueryResult:
             return [0]
 
     columns = [_Column()]
+
+
+# dbt's run_started_at (macros/built_at.sql): a fixed time, so that a lint does not depend on it
+run_started_at = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def run_query(sql: str) -> _QueryResult:

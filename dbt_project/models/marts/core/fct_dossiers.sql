@@ -3,7 +3,7 @@
         materialized=dossier_fact_materialization(),
         unique_key='dossier_code',
         incremental_strategy='delete+insert',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook="{% if is_incremental() %}delete from {{ this }} where first_event_at is null{% endif %}",
     )
 }}
@@ -237,7 +237,8 @@ final as (
         finished.last_event_at,
         cast(finished.event_count as integer) as event_count,
         finished.event_month_bits,
-        greatest(finished.events_max_load_id, deleted_load_ids.max_load_id) as _max_load_id
+        greatest(finished.events_max_load_id, deleted_load_ids.max_load_id) as _max_load_id,
+        {{ built_at() }} as _built_at
 
     -- Incremental: every changed dossier, also those left without events (an empty row,
     -- removed by the post-hook after delete+insert has removed the old one).

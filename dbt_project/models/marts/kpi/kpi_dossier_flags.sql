@@ -177,7 +177,8 @@ final as (
         end as overdue_until_month,
         cast(agency_code as string) as agency_code,
         cast(_max_load_id as bigint) as _max_load_id,
-        ({{ fee_catalog_fingerprint_sql(ref('dim_procedures')) }}) as _fee_catalog
+        ({{ fee_catalog_fingerprint_sql(ref('dim_procedures')) }}) as _fee_catalog,
+        {{ built_at() }} as _built_at
 
     from overdue_spans
 

@@ -3,7 +3,7 @@
         materialized=dossier_fact_materialization(),
         unique_key='dossier_code',
         incremental_strategy='delete+insert',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook="{% if is_incremental() %}delete from {{ this }} where sources is null{% endif %}",
     )
 }}
@@ -46,7 +46,11 @@ source_lines as (
 
     select * from {{ ref('kpi_dossier_sources') }}
     {% if is_incremental() %}
-    where dossier_code in (select dossier_keys.dossier_code from dossier_keys)
+    where
+        dossier_code in (select dossier_keys.dossier_code from dossier_keys)
+        -- the changed dossiers' rows carry a later load (processed_load_id): older row groups
+        -- are skipped, not scanned for their dossier codes
+        and {{ loaded_after(processed_load_id()) }}
     {% endif %}
 
 ),
@@ -68,7 +72,8 @@ final as (
     select
         cast({{ 'dossier_keys' if is_incremental() else 'lineage' }}.dossier_code as string) as dossier_code,
         lineage.sources,
-        cast(lineage.max_load_id as bigint) as _max_load_id
+        cast(lineage.max_load_id as bigint) as _max_load_id,
+        {{ built_at() }} as _built_at
 
     from {{ 'dossier_keys' if is_incremental() else 'lineage' }}
     {% if is_incremental() %}

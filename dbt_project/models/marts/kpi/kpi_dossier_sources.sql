@@ -3,7 +3,7 @@
         materialized=dossier_fact_materialization(),
         unique_key='dossier_code',
         incremental_strategy='delete+insert',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook="{% if is_incremental() %}delete from {{ this }} where source_file is null{% endif %}",
     )
 }}
@@ -68,7 +68,9 @@ load_ids as (
 
     from {{ ref('fct_dossiers') }}
     {% if is_incremental() %}
-    where dossier_code in (select dossier_keys.dossier_code from dossier_keys)
+    where
+        dossier_code in (select dossier_keys.dossier_code from dossier_keys)
+        and {{ loaded_after(processed_load_id()) }}  -- older row groups skipped (processed_load_id)
     {% endif %}
 
 ),
@@ -81,7 +83,8 @@ final as (
         cast(events.event_at as timestamp) as event_at,
         cast(events.source_file as string) as source_file,
         cast(events.source_line as bigint) as source_line,
-        cast(load_ids.max_load_id as bigint) as _max_load_id
+        cast(load_ids.max_load_id as bigint) as _max_load_id,
+        {{ built_at() }} as _built_at
 
     from {{ 'dossier_keys' if is_incremental() else 'events' }}
     {% if is_incremental() %}
