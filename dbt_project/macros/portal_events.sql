@@ -19,7 +19,7 @@ filtered_events as materialized (
 
     -- The changed dossiers' raw events, read once: a few hundred thousand rows that the
     -- branches below would otherwise each find again in a scan of every event (a semi-join
-    -- on the dossier code does not reach the table scan; 1.5 -> 1.0 CPU-s for fct_dossiers at
+    -- on the dossier code does not reach the table scan; 1.1-1.4 -> 0.8 CPU-s for fct_dossiers at
     -- 10M events, docs/scaling.md).
     {{ portal_events_renamed(raw_filter) }}
 
