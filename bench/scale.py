@@ -56,7 +56,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.datasets import data_root, dataset, describe  # noqa: E402
-from bench.transform import compared, rows_only_in, run_dbt, summarise_run_results  # noqa: E402
+from bench.transform import rows_only_in, run_dbt, summarise_run_results  # noqa: E402
+from tests.golden_outputs import rows_as_built  # noqa: E402
 
 MIB = 2**20
 PHASES = ("ingest", "checks", "dbt", "publish", "other")
@@ -274,15 +275,17 @@ def child(mode: str, warehouse: str, publish_dir: str) -> None:
                 )
             out["tables"] = len(tables)
         else:
-            equal = {}
+            compared = {}
             for schema, name in tables:
                 copy = f'bench_scale."{schema}__{name}"'
                 original = f'{schema}."{name}"'
-                only_incremental, only_refresh = rows_only_in(con, compared(con, copy), compared(con, original))
+                only_incremental, only_refresh = rows_only_in(
+                    con, rows_as_built(con, copy), rows_as_built(con, original)
+                )
                 rows = con.execute(f"SELECT count(*) FROM {original}").fetchone()[0]
-                equal[f"{schema}.{name}"] = [rows, only_incremental, only_refresh]
+                compared[f"{schema}.{name}"] = [rows, only_incremental, only_refresh]
             con.execute("DROP SCHEMA bench_scale CASCADE")
-            out["tables"] = equal
+            out["tables"] = compared
     con.execute("CHECKPOINT")
     con.close()
     print(json.dumps(out))
@@ -395,16 +398,16 @@ def run(events: int, data: Path, keep: bool, refresh: bool) -> dict:
         refreshed = run_dbt("refresh", build, warehouse, work, "target-refresh", ROOT / "dbt_project")
         figures["refresh"] = {k: refreshed[k] for k in ("seconds", "returncode", "peak_rss") if k in refreshed}
         if refreshed["returncode"] == 0:
-            tables_compared = measure("compare", warehouse, publish_dir)["tables"]
+            compared = measure("compare", warehouse, publish_dir)["tables"]
             equal = all(
-                only_incremental == only_refresh == 0 for _, only_incremental, only_refresh in tables_compared.values()
+                only_incremental == only_refresh == 0 for _, only_incremental, only_refresh in compared.values()
             )
             figures["refresh"]["equal"] = equal
-            figures["refresh"]["tables"] = tables_compared
-            different = {t: c for t, c in tables_compared.items() if c[1] or c[2]}
+            figures["refresh"]["tables"] = compared
+            different = {t: c for t, c in compared.items() if c[1] or c[2]}
             print(
                 f"  refresh       {refreshed['seconds']:8.1f} s  dbt build --full-refresh, peak RSS "
-                f"{refreshed['peak_rss'] / MIB:,.0f} MiB; the monthly run's {len(tables_compared)} tables of "
+                f"{refreshed['peak_rss'] / MIB:,.0f} MiB; the monthly run's {len(compared)} tables of "
                 f"{', '.join(COMPARED_SCHEMAS)} vs the refresh: " + ("EQUAL" if equal else f"DIFFERENT {different}"),
                 flush=True,
             )

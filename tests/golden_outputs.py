@@ -25,9 +25,20 @@ from pathlib import Path
 import duckdb
 
 GOLDEN_FILE = Path(__file__).with_name("golden") / "sample_outputs.json"
+# when the build that wrote a row started: the one column an incremental build and a full
+# refresh write differently (macros/built_at.sql)
+BUILD_TIME_COLUMN = "_built_at"
 # when a row was loaded or published, not what it says
-BOOKKEEPING_COLUMNS = {"_built_at", "_load_id", "_loaded_at", "_max_load_id", "load_id", "loaded_at"}
+BOOKKEEPING_COLUMNS = {BUILD_TIME_COLUMN, "_load_id", "_loaded_at", "_max_load_id", "load_id", "loaded_at"}
 SKIPPED_TABLES = {"_snapshot"}
+
+
+def rows_as_built(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """A query of every row of ``relation`` without its build time, for comparing an incremental
+    build with a full refresh (tests/test_dbt_project.py, bench/transform.py, bench/scale.py)."""
+    columns = [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
+    exclude = f" EXCLUDE ({BUILD_TIME_COLUMN})" if BUILD_TIME_COLUMN in columns else ""
+    return f"SELECT *{exclude} FROM {relation}"
 
 
 def _digest(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str] | None = None) -> dict[str, object]:

@@ -23,6 +23,7 @@ import pytest
 from orchestration.lib.dbt import PARTIAL_PARSE_FILE, seeded_parse
 from sources.loading import ensure_all_raw_schemas
 from sources.warehouse import connect
+from tests.golden_outputs import rows_as_built
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 LOADED_AT = datetime(2020, 1, 1)
@@ -422,9 +423,7 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     started: the one thing an incremental build and a full refresh write differently)."""
 
     def rows(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[tuple]:
-        columns = [row[0] for row in con.execute(f"describe {table}").fetchall()]
-        exclude = " exclude (_built_at)" if "_built_at" in columns else ""
-        return con.execute(f"select *{exclude} from {table} order by {order}").fetchall()
+        return con.execute(f"{rows_as_built(con, table)} order by {order}").fetchall()
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
