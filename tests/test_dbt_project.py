@@ -517,6 +517,29 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
     assert_data_tests_check_the_rows_written(incremental, tmp_path)
 
 
+def test_a_model_built_ahead_of_its_upstream_keeps_its_dossiers(built_warehouse: Path, tmp_path: Path) -> None:
+    """kpi_dossier_flags and kpi_dossier_lineage look up their changed dossiers among the upstream
+    rows loaded after their watermark (upstream_loaded_after). Built alone after a load, before
+    fct_dossiers and kpi_dossier_sources have processed it, they read every upstream row instead:
+    the changed dossiers keep their (not yet updated) rows rather than being looked up where they
+    are not and dropped. The next whole build then equals a full refresh."""
+    incremental = tmp_path / "incremental.duckdb"
+    shutil.copy(built_warehouse, incremental)
+    con = connect(incremental)
+    before = {
+        table: con.execute(f"select dossier_code from kpi.{table} order by 1").fetchall()
+        for table in ("kpi_dossier_flags", "kpi_dossier_lineage")
+    }
+    insert_events(con, EVENTS_LOAD_2, load_id=2)
+    con.close()
+
+    run_dbt(tmp_path / "ahead", incremental, "run", "--select", "kpi_dossier_flags", "kpi_dossier_lineage")
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        for table, codes in before.items():
+            assert con.execute(f"select dossier_code from kpi.{table} order by 1").fetchall() == codes, table
+    build_both_ways(incremental, tmp_path)
+
+
 def test_a_fee_catalogue_change_alone_reaches_every_dossier(built_warehouse: Path, tmp_path: Path) -> None:
     """No portal load, only the catalogue: procedure 1.002 bears a fee from 2018 on. The
     incremental kpi_dossier_flags (and what adds it up) must equal a full refresh: it notices

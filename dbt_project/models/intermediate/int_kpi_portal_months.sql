@@ -7,16 +7,12 @@
     of overdue open dossiers at each month's last second, which is that of every period
     ending with the month. Province figures are sums over the agencies. Every component is
     a count or a sum of kpi_dossier_flags' rows: which dossier counts where is decided
-    there, once.
+    there, once. Each branch reads the table itself, not a shared CTE, which DuckDB would
+    materialise with every column any branch needs (6.6M rows at 30M events): 0.59-0.65 ->
+    0.44-0.46 CPU-s at 30M events.
 -#}
 
 with
-
-flags as (
-
-    select * from {{ ref('kpi_dossier_flags') }}
-
-),
 
 calendar_months as (
 
@@ -35,7 +31,7 @@ received as (
         count(*) filter (where received_fee_bearing) as received_fee_bearing,
         count(*) filter (where received_fee_bearing_paid_online) as received_fee_bearing_paid_online
 
-    from flags
+    from {{ ref('kpi_dossier_flags') }}
 
     where received_month is not null
 
@@ -56,7 +52,7 @@ finished as (
         count(processing_seconds) as processing_count,
         count(*) filter (where finished_result_by_post) as finished_result_by_post
 
-    from flags
+    from {{ ref('kpi_dossier_flags') }}
 
     where finished_month is not null
 
@@ -72,7 +68,7 @@ overdue_steps as (
         current_agency_code,
         overdue_from_month as month_start,
         1 as overdue_change
-    from flags
+    from {{ ref('kpi_dossier_flags') }}
     where overdue_from_month is not null
 
     union all
@@ -81,7 +77,7 @@ overdue_steps as (
         current_agency_code,
         overdue_until_month as month_start,
         -1 as overdue_change
-    from flags
+    from {{ ref('kpi_dossier_flags') }}
     where overdue_until_month is not null
 
 ),

@@ -45,9 +45,12 @@ with
 {%- if execute and '_fee_catalog' in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
 {%- set recorded = run_query('select max(_fee_catalog) from ' ~ this).columns[0].values()[0] -%}
 {%- endif %}
+{%- set every_dossier = recorded is none or recorded | string != fee_catalog_fingerprint(ref('dim_procedures')) %}
+{%- set moved = false if every_dossier else agencies_moved() %}
+{%- set loaded = 'true' if every_dossier else upstream_loaded_after(ref('fct_dossiers')) %}
 changed_dossiers as (
 
-    {%- if recorded is none or recorded | string != fee_catalog_fingerprint(ref('dim_procedures')) %}
+    {%- if every_dossier %}
     -- the fee-bearing catalogue changed (or was never recorded): every dossier
     select dossier_code from {{ ref('fct_dossiers') }}
     union
@@ -57,7 +60,7 @@ changed_dossiers as (
 
     union
 
-    {{ moved_agency_dossiers_select() }}
+    {{ moved_agency_dossiers_select(moved) }}
     {%- endif %}
 
 ),
@@ -68,13 +71,33 @@ dossier_keys as (
 
 ),
 
+changed_facts as (
+
+    -- The changed dossiers' rows of fct_dossiers are among those loaded after this model's
+    -- watermark (upstream_loaded_after: older row groups are skipped, 1.1 -> 0.07 CPU-s at
+    -- 30M events), or, for those whose agency moved, anywhere; every row when every dossier
+    -- is recomputed.
+    select * from {{ ref('fct_dossiers') }}
+    where {{ loaded }}
+    {%- if moved and loaded != 'true' %}
+
+    union all
+
+    select * from {{ ref('fct_dossiers') }}
+    where
+        not coalesce({{ loaded }}, false)
+        and dossier_code in (select moved_dossiers.dossier_code from ({{ moved_agency_dossiers_select(moved) }}) as moved_dossiers)
+    {%- endif %}
+
+),
+
 dossiers as (
 
     select
         dossier_keys.dossier_code as key_code,
         facts.*
     from dossier_keys
-    left join {{ ref('fct_dossiers') }} as facts
+    left join changed_facts as facts
         on dossier_keys.dossier_code = facts.dossier_code
 
 ),

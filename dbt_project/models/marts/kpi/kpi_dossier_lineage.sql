@@ -50,7 +50,7 @@ source_lines as (
         dossier_code in (select dossier_keys.dossier_code from dossier_keys)
         -- the changed dossiers' rows carry a later load (processed_load_id): older row groups
         -- are skipped, not scanned for their dossier codes
-        and {{ loaded_after(processed_load_id()) }}
+        and {{ upstream_loaded_after(ref('kpi_dossier_sources')) }}
     {% endif %}
 
 ),
