@@ -48,6 +48,11 @@ The last line printed is one JSON object with the figures of every size (`sizes`
 full_build_s, fct_dossiers_s, kpi_models_s, baseline_s, startup_s, incremental_s, refresh_s,
 peak_rss_mib, incremental_equals_refresh and, with --reference, the paired times and ratios).
 
+Monthly rounds (--rounds, default 3; bench/monthly_rounds.py): after every size, the monthly build
+of each size again, alternated round by round with dbt's start-up, each on a fresh copy of the
+warehouse as it stood after the held-back month was loaded: medians and per-round ratios, so
+that the load of a shared machine weighs on the sizes alike (the JSON line's `monthly_rounds`).
+
 A failed dbt command is reported (with its last lines) and the steps that need its tables are
 skipped. Runs for the same N take a lock on months_<N>/transform.lock (a second run
 waits). --keep leaves the warehouses in months_<N>/transform/ for inspection.
@@ -74,6 +79,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DBT = Path(sys.executable).parent / "dbt"
 TIME = Path("/usr/bin/time")
 sys.path.insert(0, str(ROOT))
+
+from bench import monthly_rounds  # noqa: E402
 
 DBT_MEMORY_LIMIT = os.environ.get("PARKPI_DBT_MEMORY_LIMIT", "2GB")
 LOAD_MEMORY_LIMIT = os.environ.get("PARKPI_DUCKDB_MEMORY_LIMIT", "1GB")
@@ -455,7 +462,7 @@ def report_dbt(figure: dict) -> None:
     sys.stdout.flush()
 
 
-def run(events: int, keep: bool, reference: Path | None = None, pairs: int = 1) -> dict:
+def run(events: int, reference: Path | None = None, pairs: int = 1, rounds: int = 0) -> dict:
     print(f"\ntransform, {events:,} generated events", flush=True)
     folder = dataset(events)
     with (folder / "transform.lock").open("w") as lock:
@@ -464,10 +471,10 @@ def run(events: int, keep: bool, reference: Path | None = None, pairs: int = 1) 
         except BlockingIOError:
             print(f"  another bench/transform.py run uses {folder / 'transform'}: waiting for it", flush=True)
             fcntl.flock(lock, fcntl.LOCK_EX)
-        return measure_all(events, folder, keep, reference, pairs)
+        return measure_all(events, folder, reference, pairs, rounds)
 
 
-def measure_all(events: int, folder: Path, keep: bool, reference: Path | None = None, pairs: int = 1) -> dict:
+def measure_all(events: int, folder: Path, reference: Path | None = None, pairs: int = 1, rounds: int = 0) -> dict:
     work = folder / "transform"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -551,6 +558,10 @@ def measure_all(events: int, folder: Path, keep: bool, reference: Path | None = 
             f"{incremental_load['portal']['rows_loaded']:,} events  peak RSS {mib(incremental_load['peak_rss'])}",
             flush=True,
         )
+        if rounds:
+            # the monthly rounds (bench/monthly_rounds.py) build copies of this state again
+            shutil.copy2(warehouse, work / "monthly_loaded.duckdb")
+            figures["monthly_base"] = work / "monthly_loaded.duckdb"
         incremental = figures["incremental"] = dbt("incr. build", build, warehouse, "target")
         if incremental["returncode"] == 0:
             measure("snapshot", warehouse)
@@ -575,15 +586,20 @@ def measure_all(events: int, folder: Path, keep: bool, reference: Path | None = 
         print("  the full build failed: no baseline check, no incremental step", flush=True)
 
     summarise_targets(figures)
-    if not keep:
-        for path in work.glob("*.duckdb*"):
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink()
-        shutil.rmtree(work / ".duckdb_tmp", ignore_errors=True)
-        shutil.rmtree(landing, ignore_errors=True)
+    figures.update(work=work, landing=landing, empty=empty)
     return figures
+
+
+def clean_up(figures: dict) -> None:
+    """Remove a size's warehouses and private landing folder (after the monthly rounds)."""
+    work = figures["work"]
+    for path in work.glob("*.duckdb*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink()
+    shutil.rmtree(work / ".duckdb_tmp", ignore_errors=True)
+    shutil.rmtree(figures["landing"], ignore_errors=True)
 
 
 def summarise_targets(figures: dict) -> None:
@@ -684,16 +700,44 @@ def main() -> None:
         "--reference", type=Path, help="another checkout's dbt_project folder: its full build, paired with this one's"
     )
     parser.add_argument("--pairs", type=int, default=1, help="paired full builds with --reference (default 1)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="monthly builds of every size alternated, this many rounds (default 3; 0: none; bench/monthly_rounds.py)",
+    )
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} cores; DuckDB memory limit {DBT_MEMORY_LIMIT} for dbt and the "
         f"baseline, {LOAD_MEMORY_LIMIT} for loads; dbt {DBT}"
     )
-    sizes = [
-        json_figures(run(events, args.keep, args.reference and args.reference.resolve(), args.pairs))
+    measured = [
+        run(events, args.reference and args.reference.resolve(), args.pairs, args.rounds)
         for events in args.events or [1_000_000]
     ]
-    print(json.dumps({"bench": "transform", "sizes": sizes}))
+    line = {"bench": "transform", "sizes": [json_figures(figures) for figures in measured]}
+    rounds = [
+        monthly_rounds.Size(f["events"], f["work"], f["monthly_base"], f["empty"], f["full"]["seconds"])
+        for f in measured
+        if f.get("monthly_base") and f.get("incremental_equals_refresh")
+    ]
+    if rounds and len(rounds) == len(measured):
+        print(f"\nmonthly builds, {args.rounds} rounds alternating the sizes (bench/monthly_rounds.py)", flush=True)
+        monthly_rounds.alternate(rounds, args.rounds, run_dbt_in(ROOT / "dbt_project"))
+        line["monthly_rounds"] = monthly_rounds.summarise(rounds)
+    if not args.keep:
+        for figures in measured:
+            clean_up(figures)
+    print(json.dumps(line))
+
+
+def run_dbt_in(profiles: Path):
+    """run_dbt with this project's profiles and project folder (the monthly rounds' runner)."""
+
+    def run(label: str, args: list[str], warehouse: Path, work: Path, target: str) -> dict:
+        return run_dbt(label, args, warehouse, work, target, profiles)
+
+    return run
 
 
 if __name__ == "__main__":
