@@ -4,7 +4,8 @@ One incremental build per size is a single sample taken minutes apart from the o
 a shared machine the load drifts in between, and the ratio of the 30M to the 10M figure moved
 by more than its margin (1.07x in one run, 1.43x in another, same code). Here every round runs,
 back to back, dbt's start-up (the empty warehouse's build) and the monthly build of each size,
-each on a fresh copy (not timed) of that size's warehouse as it stood after the held-back month
+each on a fresh copy (not timed, and synced to disk first: writing back a 2 GB copy during the
+timed build slowed the larger size the more) of that size's warehouse as it stood after the held-back month
 was loaded; the medians over the rounds and the per-round ratios are the figures. The targets
 (issue 15): the monthly build of each larger size within 1.25x of the smallest size's, and at the
 smallest size the monthly build net of dbt's start-up within 10 % of the full build.
@@ -12,6 +13,7 @@ smallest size the monthly build net of dbt's start-up within 10 % of the full bu
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 from collections.abc import Callable
@@ -51,6 +53,7 @@ def alternate(sizes: list[Size], rounds: int, run_dbt: Callable[..., dict]) -> N
             )
             copy = size.work / "round.duckdb"
             shutil.copy2(size.monthly_base, copy)
+            os.sync()  # the copy's dirty pages written back now, not during the timed build
             monthly = run_dbt(f"round {number} monthly", BUILD, copy, size.work, "target")
             copy.unlink(missing_ok=True)
             shutil.rmtree(size.work / "round.duckdb.wal", ignore_errors=True)

@@ -561,6 +561,7 @@ def measure_all(events: int, folder: Path, reference: Path | None = None, pairs:
         if rounds:
             # the monthly rounds (bench/monthly_rounds.py) build copies of this state again
             shutil.copy2(warehouse, work / "monthly_loaded.duckdb")
+            os.sync()  # written back before the timed build below
             figures["monthly_base"] = work / "monthly_loaded.duckdb"
         incremental = figures["incremental"] = dbt("incr. build", build, warehouse, "target")
         if incremental["returncode"] == 0:
