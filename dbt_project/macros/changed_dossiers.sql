@@ -73,11 +73,7 @@
 {%- set moved -%}
     select count(*)
     from (select distinct agency_code, current_agency_code from {{ this }}) as processed
-    left join {{ ref('int_agencies_resolved') }} as resolved
-        on processed.agency_code = resolved.agency_code
-    where
-        processed.current_agency_code
-        is distinct from coalesce(resolved.current_agency_code, processed.agency_code)
+    {{ moved_agency_join() }}
 {%- endset -%}
 {{ return(run_query(moved).columns[0].values()[0] > 0) }}
 {%- endmacro %}
@@ -92,12 +88,19 @@
     select processed.dossier_code
     from {{ this }} as processed
     {%- if moved %}
+    {{ moved_agency_join() }}
+    {%- else %}
+    where false  -- no agency moved (agencies_moved)
+    {%- endif %}
+{%- endmacro %}
+
+{#- The rows of `processed` (agency_code, current_agency_code) whose agency now resolves to another
+    agency of today's structure: the one definition of "moved", for agencies_moved() and
+    moved_agency_dossiers_select(). -#}
+{% macro moved_agency_join() -%}
     left join {{ ref('int_agencies_resolved') }} as resolved
         on processed.agency_code = resolved.agency_code
     where
         processed.current_agency_code
         is distinct from coalesce(resolved.current_agency_code, processed.agency_code)
-    {%- else %}
-    where false  -- no agency moved (agencies_moved)
-    {%- endif %}
 {%- endmacro %}

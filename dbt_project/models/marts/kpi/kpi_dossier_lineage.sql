@@ -48,8 +48,8 @@ source_lines as (
     {% if is_incremental() %}
     where
         dossier_code in (select dossier_keys.dossier_code from dossier_keys)
-        -- the changed dossiers' rows carry a later load (processed_load_id): older row groups
-        -- are skipped, not scanned for their dossier codes
+        -- the changed dossiers' rows carry a later load (upstream_loaded_after): older row
+        -- groups are skipped, not scanned for their dossier codes
         and {{ upstream_loaded_after(ref('kpi_dossier_sources')) }}
     {% endif %}
 

@@ -70,7 +70,7 @@ load_ids as (
     {% if is_incremental() %}
     where
         dossier_code in (select dossier_keys.dossier_code from dossier_keys)
-        and {{ upstream_loaded_after(ref('fct_dossiers')) }}  -- older row groups skipped (processed_load_id)
+        and {{ upstream_loaded_after(ref('fct_dossiers')) }}  -- older row groups skipped
     {% endif %}
 
 ),
