@@ -4,9 +4,9 @@ One incremental build per size is a single sample taken minutes apart from the o
 a shared machine the load drifts in between, and the ratio of the 30M to the 10M figure moved
 by more than its margin (1.07x in one run, 1.43x in another, same code). Here every round runs,
 back to back, dbt's start-up (the empty warehouse's build) and the monthly build of each size,
-each on a fresh copy (not timed, and synced to disk first: writing back a 2 GB copy during the
-timed build slowed the larger size the more) of that size's warehouse as it stood after the held-back month
-was loaded; the medians over the rounds and the per-round ratios are the figures. The targets
+each on a fresh copy of that size's warehouse as it stood after the held-back month was loaded
+(not timed, and synced to disk first: writing back a 2 GB copy during the timed build slowed the
+larger size the more); the medians over the rounds and the per-round ratios are the figures. The targets
 (issue 15): the monthly build of each larger size within 1.25x of the smallest size's, and at the
 smallest size the monthly build net of dbt's start-up within 10 % of the full build.
 """
@@ -56,7 +56,7 @@ def alternate(sizes: list[Size], rounds: int, run_dbt: Callable[..., dict]) -> N
             os.sync()  # the copy's dirty pages written back now, not during the timed build
             monthly = run_dbt(f"round {number} monthly", BUILD, copy, size.work, "target")
             copy.unlink(missing_ok=True)
-            shutil.rmtree(size.work / "round.duckdb.wal", ignore_errors=True)
+            copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
             if startup["returncode"] != 0 or monthly["returncode"] != 0:
                 raise SystemExit(f"  round {number}: dbt failed on {size.events:,} events: {monthly.get('tail')}")
             size.startup_s.append(startup["seconds"])
@@ -83,7 +83,6 @@ def summarise(sizes: list[Size]) -> dict:
             "net_of_startup_share": round(net, 4),
         }
         out["sizes"].append(figure)
-        verdict = ""
         if size is not smallest:
             met = ratio <= RATIO_TARGET
             verdict = (

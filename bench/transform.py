@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import functools
 import json
 import os
 import resource
@@ -724,21 +725,12 @@ def main() -> None:
     ]
     if rounds and len(rounds) == len(measured):
         print(f"\nmonthly builds, {args.rounds} rounds alternating the sizes (bench/monthly_rounds.py)", flush=True)
-        monthly_rounds.alternate(rounds, args.rounds, run_dbt_in(ROOT / "dbt_project"))
+        monthly_rounds.alternate(rounds, args.rounds, functools.partial(run_dbt, profiles=ROOT / "dbt_project"))
         line["monthly_rounds"] = monthly_rounds.summarise(rounds)
     if not args.keep:
         for figures in measured:
             clean_up(figures)
     print(json.dumps(line))
-
-
-def run_dbt_in(profiles: Path):
-    """run_dbt with this project's profiles and project folder (the monthly rounds' runner)."""
-
-    def run(label: str, args: list[str], warehouse: Path, work: Path, target: str) -> dict:
-        return run_dbt(label, args, warehouse, work, target, profiles)
-
-    return run
 
 
 if __name__ == "__main__":
