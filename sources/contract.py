@@ -9,8 +9,11 @@ happens in dbt staging. The formats are documented for people in ``docs/landing-
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Literal
+
+from sources.warehouse import quote
 
 # How a field is parsed. Every kind maps to one SQL parse expression (sources.loading.validation)
 # and one format hint in each language (sources.loading.reasons).
@@ -59,6 +62,21 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """A column the loader computes from a row's parsed fields and stores after the lineage
+    columns: a value downstream models look rows up by, computed once per row at loading
+    instead of from every row at each build. ``sql`` names the fields as ``{Name}``."""
+
+    name: str
+    sql_type: str
+    sql: str
+
+    def expression(self) -> str:
+        """``sql`` over the raw table's (or a validated query's) own field columns."""
+        return re.sub(r"\{(\w+)\}", lambda name: quote(name.group(1)), self.sql)
+
+
+@dataclass(frozen=True)
 class RowRule:
     """A rule over a whole row (several fields, or other raw tables), checked once every field
     has parsed. ``broken`` is SQL that is TRUE when the row breaks the rule (NULL counts as not
@@ -91,6 +109,19 @@ class Entity:
     # SQL run before this entity's files are read (in the load's transaction), e.g. a temp
     # table its row rules look things up in
     prepare: tuple[str, ...] = ()
+    # columns the loader computes from each valid row (after the lineage columns)
+    derived: tuple[Derived, ...] = ()
+
+    @property
+    def raw_columns(self) -> tuple[tuple[str, str], ...]:
+        """The raw table's columns, in order: (name, DuckDB SQL type)."""
+        fields = tuple((f.name, f.sql_type) for f in self.fields)
+        return fields + LINEAGE_COLUMNS + tuple((d.name, d.sql_type) for d in self.derived)
+
+    def derived_sql(self) -> str:
+        """The derived columns' expressions, each after a comma, for an INSERT's select list
+        over the field columns ("" without any)."""
+        return "".join(f", {d.expression()}" for d in self.derived)
 
     @property
     def required(self) -> tuple[str, ...]:

@@ -32,12 +32,12 @@ from pathlib import Path
 
 import duckdb
 
-from sources.contract import LINEAGE_COLUMNS, Entity, Source
+from sources.contract import Entity, Source
 from sources.registry import SOURCES
 from sources.warehouse import quote
 
 STATE_FILE = "_lake_state.json"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the raw tables' derived columns (portal events' _dossier_key)
 PARTITION_COLUMNS = ("year", "month")
 DATA_FILE = "part-0.parquet"
 STAGING_DIR = "_staging"  # under the lake root: Spark and Hive skip names starting with "_"
@@ -80,7 +80,7 @@ def lake_tables(source: Source) -> list[LakeTable]:
     """The tables a source has in the lake, in the order of its raw schema."""
     tables = []
     for entity in source.entities:
-        columns = tuple((f.name, f.sql_type) for f in entity.fields) + LINEAGE_COLUMNS
+        columns = entity.raw_columns
         partitioned = source.period_field if _has_field(entity, source.period_field) else None
         tables.append(LakeTable(source, entity.name, columns, partitioned))
     if source.change_log:

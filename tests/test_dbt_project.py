@@ -22,7 +22,8 @@ import pytest
 
 from orchestration.lib.dbt import PARTIAL_PARSE_FILE, seeded_parse
 from sources.loading import ensure_all_raw_schemas
-from sources.warehouse import connect
+from sources.portal import DOSSIER_KEY_SQL, EVENTS
+from sources.warehouse import connect, quote
 from tests.golden_outputs import rows_as_built
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -147,6 +148,9 @@ def insert_events(con: duckdb.DuckDBPyConnection, rows: list[tuple], load_id: in
         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         records,
     )
+    for derived in EVENTS.derived:  # the dossier key, as the loader computes it
+        key = derived.expression()
+        con.execute(f"update raw_portal.events set {derived.name} = {key} where _load_id = ?", [load_id])
     con.executemany(
         "insert into raw_portal.dossier_changes values (?, ?)",
         [(load_id, dossier) for dossier in sorted({row[1] for row in rows})],
@@ -500,6 +504,10 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
     con.execute("insert into raw_portal.dossier_changes values (2, 'D7')")
     # Agency catalogue change: X_1 is merged into H_C.
     con.execute("update raw_catalog.agencies set \"MaDonViKeThua\" = 'H_C' where \"MaDonVi\" = 'X_1'")
+    # Built before the dossier key: dbt appends the column, dossier_replace computes it (with
+    # dbt's dossier_key macro, which the comparison with a full refresh, whose keys come from
+    # the raw events, holds to the loader's).
+    con.execute("alter table kpi.kpi_dossier_sources drop column _dossier_key")
     con.close()
 
     assert_built_ahead_keeps_dossiers(incremental, tmp_path)
@@ -511,7 +519,7 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
     assert lineage == set(codes)
     # kpi_dossier_lineage is kpi_dossier_sources grouped: each dossier's lines, sorted
     grouped: dict[str, list[dict]] = {}
-    for code, _status, _at, file, line, _load_id in sorted(
+    for code, _status, _at, file, line, *_watermark_and_key in sorted(
         inc_snapshot["kpi_dossier_sources"], key=lambda row: (row[0], row[3], row[4])
     ):
         grouped.setdefault(code, []).append({"file": file, "line": line})
@@ -551,6 +559,25 @@ def test_a_fee_catalogue_change_alone_reaches_every_dossier(built_warehouse: Pat
     with duckdb.connect(str(incremental), read_only=True) as con:
         after = dict(con.execute("select dossier_code, received_fee_bearing from kpi.kpi_dossier_flags").fetchall())
     assert {code for code in after if after[code] != before[code]} == {"D5"}  # 1.002, received in 2018
+
+
+def test_dbt_computes_the_dossier_key_the_loader_stores() -> None:
+    """dbt's dossier_key macro (the changed dossiers' keys) and the loader's DOSSIER_KEY_SQL (every
+    raw event's) give the same key for every code, even in a DuckDB whose hash() differs: an
+    incremental build that computed other keys would not find the changed dossiers' old events."""
+    import jinja2
+
+    macros = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "dossier_key.sql").read_text())
+    con = duckdb.connect()
+    con.execute('create table events ("MaHoSo" varchar)')
+    codes = ["000.20.33.H33-170312-00042", "D1", "", "hồ sơ 1", "000.00.12.H33-160111-00010"]
+    con.executemany("insert into events values (?)", [(code,) for code in codes])
+    loader = con.execute(f"select {EVENTS.derived[0].expression()} from events").fetchall()
+    dbt = con.execute(f"select {macros.module.dossier_key(quote('MaHoSo'))} from events").fetchall()
+    assert loader == dbt
+    assert EVENTS.derived[0].sql == DOSSIER_KEY_SQL
+    assert len({key for (key,) in loader}) == len(codes)
+    assert all(0 <= key < 2**63 for (key,) in loader)  # a BIGINT, as Spark reads it from the lake
 
 
 def fee_catalog_fingerprint(con: duckdb.DuckDBPyConnection, procedures: str) -> str:

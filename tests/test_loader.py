@@ -113,6 +113,26 @@ def test_clean_and_unclean_jsonl_files_in_one_load_keep_true_line_numbers(con, l
     ]
 
 
+def test_every_event_gets_its_dossier_key_also_in_a_warehouse_of_an_earlier_version(con, landing: Path) -> None:
+    """The loader stores each valid portal event's dossier key (sources/portal.py), whichever
+    reader read it (JSON Lines: straight into the table; CSV: through a per-file parse); a raw
+    table of an earlier version, without the column, gets it with every row's key on the next
+    run, although nothing else changed."""
+    write_jsonl(landing / "portal/a.jsonl", [event("D1"), event("D2", 9)])
+    header = ["MaHoSo", "MaTTHC", "MaDonVi", "KenhThucHien", "TrangThaiHoSo", "ThoiDiem"]
+    write_csv(landing / "portal/b.csv", header, [["D3", "1.1", "A", "1", "2", "20170102080000"]])
+    load_source(con, PORTAL, landing)
+    expected = f"SELECT MaHoSo, {PORTAL.entities[0].derived[0].expression()} FROM raw_portal.events ORDER BY 1"
+    keys = rows(con, "SELECT MaHoSo, _dossier_key FROM raw_portal.events ORDER BY 1")
+    assert [code for code, _ in keys] == ["D1", "D2", "D3"]
+    assert keys == rows(con, expected) and all(key is not None for _, key in keys)
+
+    con.execute("ALTER TABLE raw_portal.events DROP COLUMN _dossier_key")
+    result = load_source(con, PORTAL, landing)
+    assert result.files_unchanged == 2 and not result.changed
+    assert rows(con, "SELECT MaHoSo, _dossier_key FROM raw_portal.events ORDER BY 1") == keys
+
+
 def test_csv_with_bom_gzip_extra_columns_and_missing_optional(con, landing: Path) -> None:
     header = ["MaHoSo", "MaTTHC", "MaDonVi", "KenhThucHien", "TrangThaiHoSo", "ThoiDiem", "GhiChu"]
     write_csv(landing / "portal/x.csv", header, [["C1", "1.1", "A", "1", "2", "20170102080000", "x, y"]], bom=True)

@@ -8,7 +8,7 @@ import datetime as dt
 
 import duckdb
 
-from sources.contract import LINEAGE_COLUMNS, Source
+from sources.contract import Entity, Source
 from sources.loading.changes import Known
 from sources.loading.discovery import FileEntry
 from sources.loading.reasons import REASON_TYPE
@@ -20,11 +20,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     """Create the source's raw schema and tables if they do not exist yet (and bring tables of
     earlier versions up to date)."""
     schema = quote(source.schema)
-    lineage = ", ".join(f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for entity in source.entities:
-        columns = ", ".join(f"{quote(f.name)} {f.sql_type}" for f in entity.fields)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{quote(entity.name)} ({columns}, {lineage})")
+        columns = ", ".join(f"{quote(name)} {sql_type}" for name, sql_type in entity.raw_columns)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{quote(entity.name)} ({columns})")
+        add_derived_columns(con, source, entity)
     con.execute(
         f"""CREATE TABLE IF NOT EXISTS {schema}.rejects (
             entity VARCHAR, _source_file VARCHAR, _source_line BIGINT,
@@ -53,6 +53,33 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         con.execute(
             f"CREATE TABLE IF NOT EXISTS {schema}.{quote(log.table)} (_load_id BIGINT, {quote(log.key)} VARCHAR)"
         )
+
+
+def add_derived_columns(con: duckdb.DuckDBPyConnection, source: Source, entity: Entity) -> None:
+    """Warehouses of earlier versions: a derived column the raw table lacks is added and
+    computed for the rows it already holds, in one transaction (so that no crash leaves the
+    column without its values). Called outside a transaction, like ensure_raw_schema."""
+    present = {
+        name
+        for (name,) in con.execute(
+            """SELECT column_name FROM duckdb_columns()
+               WHERE database_name = current_database() AND schema_name = ? AND table_name = ?""",
+            [source.schema, entity.name],
+        ).fetchall()
+    }
+    table = f"{quote(source.schema)}.{quote(entity.name)}"
+    missing = [derived for derived in entity.derived if derived.name not in present]
+    if not missing:
+        return
+    con.begin()
+    try:
+        for derived in missing:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(derived.name)} {derived.sql_type}")
+            con.execute(f"UPDATE {table} SET {quote(derived.name)} = {derived.expression()}")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 def ensure_all_raw_schemas(con: duckdb.DuckDBPyConnection) -> None:

@@ -192,7 +192,7 @@ def store(
     joined = "FROM _parsed p JOIN _offsets o ON p._file = o._file"
     con.execute(
         f"""INSERT INTO {schema}.{quote(entity.name)}
-            SELECT {columns}, o._relative, p._line - o._offset, ?, ?
+            SELECT {columns}, o._relative, p._line - o._offset, ?, ?{entity.derived_sql()}
             {joined} WHERE p._reasons IS NULL""",
         [load_id, now],
     )

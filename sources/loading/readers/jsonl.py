@@ -63,7 +63,7 @@ def read_jsonl(
         try:
             con.execute(
                 f"""INSERT INTO {table}
-                    SELECT {", ".join(names)}, _file, _line, {load_id}, $now
+                    SELECT {", ".join(names)}, _file, _line, {load_id}, $now{entity.derived_sql()}
                     FROM ({validated}) WHERE _reasons IS NULL""",
                 {**params, "now": now},
             )

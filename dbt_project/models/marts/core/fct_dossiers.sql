@@ -48,9 +48,7 @@ events as (
     -- 2.0 -> 0.5 GB at 10M events). The source is not declared as a dependency: the ref
     -- to stg_portal__events below already orders the build after it, and the unit tests
     -- (full-refresh branch) need no fixture for it.
-    {{ portal_events_select(
-        raw_filter=adapter.quote('MaHoSo') ~ ' in (select changed_dossiers.dossier_code from changed_dossiers)'
-    ) }}
+    {{ portal_events_select(changed='changed_dossiers') }}
     {% else %}
     select * from {{ ref('stg_portal__events') }}
     {% endif %}

@@ -2,7 +2,7 @@
     config(
         materialized=dossier_fact_materialization(),
         unique_key='dossier_code',
-        incremental_strategy='delete+insert',
+        incremental_strategy='dossier_replace',
         on_schema_change='append_new_columns',
         post_hook="{% if is_incremental() %}delete from {{ this }} where source_file is null{% endif %}",
     )
@@ -15,9 +15,10 @@
 
     Incremental like fct_dossiers: the dossiers listed in raw_portal.dossier_changes by loads
     after the last one processed (`_max_load_id`) are recomputed and replaced (delete+insert
-    on dossier_code); a changed dossier left without events comes out as one empty row, which
-    removes its old rows and is itself removed by the post-hook. Without a watermark every
-    dossier is recomputed.
+    on dossier_code; `dossier_replace` finds a row per event of them by `_dossier_key` first,
+    macros/dossier_key.sql); a changed dossier left without events comes out as one empty
+    row, which removes its old rows and is itself removed by the post-hook. Without a
+    watermark every dossier is recomputed.
 -#}
 
 -- Built after fct_dossiers (it reads its `_max_load_id`), not beside it: both de-duplicate
@@ -46,9 +47,7 @@ events as (
     {% if is_incremental() %}
     -- stg_portal__events' SQL on the raw events of the changed dossiers only (as in
     -- fct_dossiers: a filter on the view would come after its dedupe over every event).
-    {{ portal_events_select(
-        raw_filter=adapter.quote('MaHoSo') ~ ' in (select changed_dossiers.dossier_code from changed_dossiers)'
-    ) }}
+    {{ portal_events_select(changed='changed_dossiers') }}
     {% else %}
     select * from {{ ref('stg_portal__events') }}
     {% endif %}
@@ -84,6 +83,7 @@ final as (
         cast(events.source_file as string) as source_file,
         cast(events.source_line as bigint) as source_line,
         cast(load_ids.max_load_id as bigint) as _max_load_id,
+        {{ dossier_key('dossier_keys.dossier_code') if is_incremental() else 'events.dossier_key' }} as _dossier_key,
         {{ built_at() }} as _built_at
 
     from {{ 'dossier_keys' if is_incremental() else 'events' }}
