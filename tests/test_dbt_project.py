@@ -507,7 +507,8 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
     # Built before the dossier key: dbt appends the column, dossier_replace computes it (with
     # dbt's dossier_key macro, which the comparison with a full refresh, whose keys come from
     # the raw events, holds to the loader's).
-    con.execute("alter table kpi.kpi_dossier_sources drop column _dossier_key")
+    for table in ("marts.fct_dossiers", "kpi.kpi_dossier_flags", "kpi.kpi_dossier_sources", "kpi.kpi_dossier_lineage"):
+        con.execute(f"alter table {table} drop column _dossier_key")
     con.close()
 
     assert_built_ahead_keeps_dossiers(incremental, tmp_path)
@@ -523,7 +524,7 @@ def test_incremental_equals_full_refresh(built_warehouse: Path, tmp_path: Path) 
         inc_snapshot["kpi_dossier_sources"], key=lambda row: (row[0], row[3], row[4])
     ):
         grouped.setdefault(code, []).append({"file": file, "line": line})
-    assert {code: sources for code, sources, _ in inc_snapshot["kpi_dossier_lineage"]} == grouped
+    assert {code: sources for code, sources, *_watermark_and_key in inc_snapshot["kpi_dossier_lineage"]} == grouped
 
     con = duckdb.connect(str(incremental), read_only=True)
     try:
@@ -634,6 +635,7 @@ def test_flags_built_before_they_were_incremental_are_rebuilt(built_warehouse: P
     con.execute("alter table kpi.kpi_dossier_flags drop column _fee_catalog")
     con.execute("alter table kpi.kpi_dossier_flags drop column _max_load_id")
     con.execute("alter table kpi.kpi_dossier_flags drop column agency_code")
+    con.execute("alter table kpi.kpi_dossier_flags drop column _dossier_key")
     con.execute("update kpi.kpi_dossier_flags set received_online = not received_online")  # stale rows
     con.close()
     # no raw table changed: the fixture's own first build is the full build to equal

@@ -2,7 +2,7 @@
     config(
         materialized=dossier_fact_materialization(),
         unique_key='dossier_code',
-        incremental_strategy='delete+insert',
+        incremental_strategy='dossier_replace',
         on_schema_change='append_new_columns',
         post_hook="{% if is_incremental() %}delete from {{ this }} where first_event_at is null{% endif %}",
     )
@@ -105,6 +105,7 @@ aggregated as (
         max(event_at) as last_event_at,
         count(*) as event_count,
         max(copies_max_load_id) as events_max_load_id,
+        min(dossier_key) as dossier_key,
         -- The months with an event (which periods have a row), as bits of one integer:
         -- month number (12 x year + month - 1) modulo 64. With the first and last event's
         -- months this names the months exactly when those are less than 64 months apart;
@@ -236,6 +237,7 @@ final as (
         cast(finished.event_count as integer) as event_count,
         finished.event_month_bits,
         greatest(finished.events_max_load_id, deleted_load_ids.max_load_id) as _max_load_id,
+        {{ dossier_key_column('finished.dossier_key', 'dossier_keys.dossier_code') }} as _dossier_key,
         {{ built_at() }} as _built_at
 
     -- Incremental: every changed dossier, also those left without events (an empty row,

@@ -2,7 +2,7 @@
     config(
         materialized=dossier_fact_materialization(),
         unique_key='dossier_code',
-        incremental_strategy='delete+insert',
+        incremental_strategy='dossier_replace',
         on_schema_change='append_new_columns',
         post_hook="{% if is_incremental() %}delete from {{ this }} where current_agency_code is null{% endif %}",
     )
@@ -201,6 +201,7 @@ final as (
         cast(agency_code as string) as agency_code,
         cast(_max_load_id as bigint) as _max_load_id,
         ({{ fee_catalog_fingerprint_sql(ref('dim_procedures')) }}) as _fee_catalog,
+        {{ dossier_key_column('_dossier_key', 'key_code') }} as _dossier_key,
         {{ built_at() }} as _built_at
 
     from overdue_spans

@@ -2,7 +2,7 @@
     config(
         materialized=dossier_fact_materialization(),
         unique_key='dossier_code',
-        incremental_strategy='delete+insert',
+        incremental_strategy='dossier_replace',
         on_schema_change='append_new_columns',
         post_hook="{% if is_incremental() %}delete from {{ this }} where sources is null{% endif %}",
     )
@@ -60,7 +60,9 @@ lineage as (
     select
         dossier_code,
         {{ sorted_file_lines('source_file', 'source_line') }} as sources,
-        max(_max_load_id) as max_load_id
+        max(_max_load_id) as max_load_id,
+        -- the stored key, on a full build (dossier_key_column: an incremental one computes it)
+        {{ 'cast(null as bigint)' if is_incremental() else 'min(_dossier_key)' }} as dossier_key
 
     from source_lines
     group by dossier_code
@@ -73,6 +75,7 @@ final as (
         cast({{ 'dossier_keys' if is_incremental() else 'lineage' }}.dossier_code as string) as dossier_code,
         lineage.sources,
         cast(lineage.max_load_id as bigint) as _max_load_id,
+        {{ dossier_key_column('lineage.dossier_key', 'dossier_keys.dossier_code') }} as _dossier_key,
         {{ built_at() }} as _built_at
 
     from {{ 'dossier_keys' if is_incremental() else 'lineage' }}

@@ -83,7 +83,7 @@ final as (
         cast(events.source_file as string) as source_file,
         cast(events.source_line as bigint) as source_line,
         cast(load_ids.max_load_id as bigint) as _max_load_id,
-        {{ dossier_key('dossier_keys.dossier_code') if is_incremental() else 'events.dossier_key' }} as _dossier_key,
+        {{ dossier_key_column('events.dossier_key', 'dossier_keys.dossier_code') }} as _dossier_key,
         {{ built_at() }} as _built_at
 
     from {{ 'dossier_keys' if is_incremental() else 'events' }}
