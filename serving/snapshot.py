@@ -62,6 +62,10 @@ PUBLISHED_TABLES: tuple[tuple[str, str], ...] = (
     ("marts", "fct_postal_shipments"),
     ("marts", "fct_mailbox_positions"),
 )
+# columns of the published tables that stay in the private warehouse: the dossier key, which
+# incremental builds find a dossier's rows by (dbt_project/macros/dossier_key.sql) and which
+# tells a reader nothing the dossier code does not (4 bytes a row of kpi_dossier_sources)
+PRIVATE_COLUMNS = ("_dossier_key",)
 
 
 @dataclass
@@ -90,7 +94,10 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_dir: Path, *, run_i
         con.execute(f"ATTACH ? AS {alias} (STORAGE_VERSION '{STORAGE_VERSION}')", [str(temporary)])
         attached = True
         for schema, table in PUBLISHED_TABLES:
-            con.execute(f"CREATE TABLE {alias}.main.{quote(table)} AS SELECT * FROM {quote(schema)}.{quote(table)}")
+            source = f"{quote(schema)}.{quote(table)}"
+            private = [name for (name, *_) in con.execute(f"DESCRIBE {source}").fetchall() if name in PRIVATE_COLUMNS]
+            exclude = f" EXCLUDE ({', '.join(quote(name) for name in private)})" if private else ""
+            con.execute(f"CREATE TABLE {alias}.main.{quote(table)} AS SELECT *{exclude} FROM {source}")
             result.rows[table] = con.execute(f"SELECT count(*) FROM {alias}.main.{quote(table)}").fetchone()[0]
         con.execute(
             f"""CREATE TABLE {alias}.main.{META_TABLE} (snapshot_id VARCHAR, published_at TIMESTAMP,

@@ -23,14 +23,16 @@ from sources.contract import (
 # The contract's example `000.20.33.H33-170312-00042`: agency code, yymmdd, sequence number.
 DOSSIER_CODE_REGEX = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,6}$"
 
-# A dossier's key: the upper 63 bits of the MD5 of its code (MD5: the same on every DuckDB
+# A dossier's key: the upper 31 bits of the MD5 of its code (MD5: the same on every DuckDB
 # version, unlike hash()), stored with each event at loading. Incremental dbt models find a
 # changed dossier's rows by it (an integer column) before comparing the codes themselves,
-# which costs a scan of every row's code (at 30M events 0.76 -> 0.17 CPU-s per lookup;
-# docs/scaling.md). Not an identifier: two codes can share a key, the codes decide. dbt's
-# `dossier_key` macro (dbt_project/macros/dossier_key.sql) computes the same value; a test
-# holds the two together.
-DOSSIER_KEY_SQL = "CAST(md5_number({MaHoSo}) >> 65 AS BIGINT)"
+# which costs a scan of every row's code (at 30M events 0.78 -> 0.20 CPU-s per lookup;
+# docs/scaling.md). Not an identifier: two codes can share a key, the codes decide (31 bits:
+# 4 bytes a row in the raw table and kpi_dossier_sources, where 63 took 8; a lookup of 71k
+# changed dossiers among 100M events matches a few thousand other rows). dbt's `dossier_key`
+# macro (dbt_project/macros/dossier_key.sql) computes the same value; a test holds the two
+# together.
+DOSSIER_KEY_SQL = "CAST(md5_number({MaHoSo}) >> 97 AS INTEGER)"
 
 EVENTS = Entity(
     name="events",
@@ -49,7 +51,7 @@ EVENTS = Entity(
         Field("DuocThanhToanTrucTuyen", "int", allowed=(0, 1, 2)),
         Field("LoaiDoiTuong", "int", allowed=(1, 2, 3, 4)),
     ),
-    derived=(Derived("_dossier_key", "BIGINT", DOSSIER_KEY_SQL),),
+    derived=(Derived("_dossier_key", "INTEGER", DOSSIER_KEY_SQL),),
 )
 
 PORTAL = Source(

@@ -578,7 +578,7 @@ def test_dbt_computes_the_dossier_key_the_loader_stores() -> None:
     assert loader == dbt
     assert EVENTS.derived[0].sql == DOSSIER_KEY_SQL
     assert len({key for (key,) in loader}) == len(codes)
-    assert all(0 <= key < 2**63 for (key,) in loader)  # a BIGINT, as Spark reads it from the lake
+    assert all(0 <= key < 2**31 for (key,) in loader)  # an INTEGER, as Spark reads it from the lake
 
 
 def fee_catalog_fingerprint(con: duckdb.DuckDBPyConnection, procedures: str) -> str:

@@ -53,8 +53,12 @@ def test_snapshot_holds_the_published_tables_read_only(published) -> None:
     with duckdb.connect(str(snapshot), read_only=True) as con:
         assert con.execute("SELECT * FROM kpi_yearly ORDER BY ALL").fetchall() == expected  # schema main
         columns = [row[0] for row in con.execute("DESCRIBE kpi_yearly").fetchall()]
+        # the dossier key stays private (serving/snapshot.py, PRIVATE_COLUMNS)
+        keyed = con.execute("SELECT count(*) FROM duckdb_columns() WHERE column_name = '_dossier_key'").fetchone()[0]
+        dossiers = con.execute("SELECT count(DISTINCT dossier_code) FROM kpi_dossier_sources").fetchone()[0]
     assert columns == ["year", "scope", "scope_code", "indicator", "value", "prior_value", "change_abs",
                        "change_pct", "trend"]  # fmt: skip
+    assert keyed == 0 and dossiers > 0
     assert not list(publish_dir.glob(".*.tmp*")), "no temporary file is left behind"
 
 

@@ -3,7 +3,7 @@
     before they compare the codes themselves. A semi-join on an integer column costs a fraction
     of one on the codes, which DuckDB has to decompress for every row: at 30M events, the
     changed dossiers' raw events 0.76 -> 0.17 CPU-s, their rows of kpi_dossier_sources deleted
-    0.73 -> 0.20 CPU-s (docs/scaling.md). Not an identifier: two codes can share a key (63
+    0.73 -> 0.20 CPU-s (docs/scaling.md). Not an identifier: two codes can share a key (31
     bits of MD5), so every lookup by key is followed by one by code.
 
     The loader stores it with each raw portal event (`_dossier_key`, sources/portal.py,
@@ -13,7 +13,7 @@
     tables, never incrementally, and reads the stored keys from the lake.
 -#}
 {% macro dossier_key(dossier_code) -%}
-    cast(md5_number({{ dossier_code }}) >> 65 as bigint)
+    cast(md5_number({{ dossier_code }}) >> 97 as integer)
 {%- endmacro %}
 
 {#- A per-dossier model's `_dossier_key`: on a full build `stored`, the key read from upstream

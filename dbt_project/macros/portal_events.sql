@@ -177,7 +177,7 @@ select * from final
         cast({{ adapter.quote('_source_line') }} as bigint) as source_line,
         cast({{ adapter.quote('_load_id') }} as bigint) as load_id,
         cast({{ adapter.quote('_loaded_at') }} as timestamp) as loaded_at,
-        cast({{ adapter.quote('_dossier_key') }} as bigint) as dossier_key
+        cast({{ adapter.quote('_dossier_key') }} as integer) as dossier_key
 
     from {{ source('portal', 'events') }}
     {%- if changed %}

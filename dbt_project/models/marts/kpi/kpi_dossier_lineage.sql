@@ -62,7 +62,7 @@ lineage as (
         {{ sorted_file_lines('source_file', 'source_line') }} as sources,
         max(_max_load_id) as max_load_id,
         -- the stored key, on a full build (dossier_key_column: an incremental one computes it)
-        {{ 'cast(null as bigint)' if is_incremental() else 'min(_dossier_key)' }} as dossier_key
+        {{ 'cast(null as integer)' if is_incremental() else 'min(_dossier_key)' }} as dossier_key
 
     from source_lines
     group by dossier_code
