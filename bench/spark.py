@@ -35,7 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.transform import dataset, measure, mib, private_landing, report_dbt, rows_only_in, run_dbt  # noqa: E402
+from bench.dbt_runs import mib, report_dbt, run_dbt  # noqa: E402
+from bench.transform import dataset, measure, private_landing  # noqa: E402
+from bench.transform_baseline import rows_only_in  # noqa: E402
 
 PARITY_TABLES = ("kpi.kpi_yearly", "kpi.kpi_periodic", "kpi.kpi_targets")
 

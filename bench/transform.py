@@ -69,100 +69,23 @@ import resource
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
-import psutil
-
 ROOT = Path(__file__).resolve().parent.parent
-DBT = Path(sys.executable).parent / "dbt"
-TIME = Path("/usr/bin/time")
 sys.path.insert(0, str(ROOT))
 
 from bench import monthly_rounds  # noqa: E402
+from bench.dbt_runs import DBT, DBT_MEMORY_LIMIT, mib, report_dbt, run_dbt  # noqa: E402
+from bench.transform_baseline import (  # noqa: E402
+    BASELINE_SQL,
+    COMPARED_TABLES,
+    check_baseline,
+    compare_with_incremental,
+)
+from bench.transform_report import json_figures, summarise_targets  # noqa: E402
 
-DBT_MEMORY_LIMIT = os.environ.get("PARKPI_DBT_MEMORY_LIMIT", "2GB")
 LOAD_MEMORY_LIMIT = os.environ.get("PARKPI_DUCKDB_MEMORY_LIMIT", "1GB")
-GIB = 2**30
-
-# The per-dossier facts of docs/indicators.md, written the direct way: deduplicate (the copy
-# from the file last in path order, then the last line, wins), then one GROUP BY dossier.
-# "Earliest"/"last" is by (ThoiDiem, TrangThaiHoSo), packed into one integer (timestamps are
-# whole seconds, status < 16); arg_min/arg_max skip NULL values, as "the earliest event that
-# carries one" asks. (A GROUP BY dedupe with arg_max was faster at 1M events but 1.6x slower
-# at 10M, where both spill under the 2GB limit.)
-BASELINE_SQL = """
-CREATE OR REPLACE TABLE bench.baseline_dossiers AS
-WITH events AS (
-    SELECT
-        "MaHoSo" AS dossier_code,
-        "TrangThaiHoSo" AS status,
-        "ThoiDiem" AS event_at,
-        epoch_us("ThoiDiem") * 16 + "TrangThaiHoSo" AS seq,
-        "MaTTHC" AS procedure_code,
-        "MaDonVi" AS agency_code,
-        "KenhThucHien" AS channel,
-        "NgayHenTra" AS due_at,
-        "HinhThucTra" AS return_method,
-        "DuocThanhToanTrucTuyen" AS paid_online_code
-    FROM raw_portal.events
-    QUALIFY row_number() OVER (
-        PARTITION BY "MaHoSo", "TrangThaiHoSo", "ThoiDiem"
-        ORDER BY "_source_file" DESC, "_source_line" DESC
-    ) = 1
-),
-facts AS (
-    SELECT
-        dossier_code,
-        min(event_at) FILTER (WHERE status = 2) AS received_at,
-        arg_min(channel, seq) AS channel,
-        coalesce(
-            arg_min(agency_code, seq) FILTER (WHERE status = 2), arg_min(agency_code, seq)
-        ) AS agency_code,
-        arg_min(procedure_code, seq) AS procedure_code,
-        arg_min(due_at, seq) AS due_at,
-        count(*) FILTER (WHERE status = 5) AS supplement_requests,
-        min(event_at) FILTER (WHERE status = 9) AS processed_at,
-        min(event_at) FILTER (WHERE status = 10) AS returned_at,
-        min(event_at) FILTER (WHERE status IN (3, 8)) AS stopped_at,
-        min(event_at) FILTER (WHERE status = 7) AS withdrawn_at,
-        coalesce(arg_max(return_method, seq) = 1, false) AS result_by_post,
-        coalesce(bool_or(paid_online_code IN (1, 2)), false) AS paid_online
-    FROM events
-    GROUP BY dossier_code
-)
-SELECT
-    dossier_code,
-    received_at,
-    channel,
-    agency_code,
-    procedure_code,
-    due_at,
-    supplement_requests,
-    CASE WHEN withdrawn_at IS NULL THEN coalesce(processed_at, returned_at, stopped_at) END
-        AS finished_at,
-    coalesce(finished_at <= due_at AND supplement_requests <= 1, false) AS on_time,
-    result_by_post,
-    paid_online,
-    withdrawn_at
-FROM facts
-"""
-
-# An incremental build must leave these equal to a full refresh's.
-COMPARED_TABLES = (
-    "marts.fct_dossiers",
-    "kpi.kpi_yearly",
-    "kpi.kpi_periodic",
-    "kpi.kpi_periodic_wide",
-    "kpi.kpi_targets",
-)
-
-BASELINE_COLUMNS = (
-    "dossier_code, received_at, channel, agency_code, procedure_code, due_at, "
-    "supplement_requests, finished_at, on_time, result_by_post, paid_online, withdrawn_at"
-)
 
 
 # --------------------------------------------------------------------------- data
@@ -265,45 +188,6 @@ def child(mode: str, warehouse: str, landing: str) -> None:
     print(json.dumps(figure))
 
 
-def rows_only_in(con, left: str, right: str) -> tuple[int, int]:
-    """(rows of query ``left`` missing from ``right``, rows of ``right`` missing from ``left``):
-    EXCEPT ALL both ways, so a duplicated row counts; (0, 0) means the same rows."""
-    return tuple(
-        con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0]
-        for a, b in ((left, right), (right, left))
-    )
-
-
-def check_baseline(con) -> dict:
-    def one(sql: str) -> tuple:
-        return con.execute(sql).fetchone()
-
-    stats = (
-        "SELECT count(*), count(*) FILTER (WHERE on_time), sum(supplement_requests), "
-        "count(*) FILTER (WHERE finished_at IS NOT NULL) FROM {}"
-    )
-    baseline = one(stats.format("bench.baseline_dossiers"))
-    fact = one(stats.format("marts.fct_dossiers"))
-    only_baseline, only_fact = rows_only_in(
-        con,
-        f"SELECT {BASELINE_COLUMNS} FROM bench.baseline_dossiers",
-        f"SELECT {BASELINE_COLUMNS} FROM marts.fct_dossiers",
-    )
-    return {"baseline": baseline, "fact": fact, "only_baseline": only_baseline, "only_fact": only_fact}
-
-
-def compare_with_incremental(con) -> dict:
-    from tests.golden_outputs import rows_as_built
-
-    out = {}
-    for table in COMPARED_TABLES:
-        snapshot = "bench.incremental_" + table.replace(".", "_")
-        rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        only_incremental, only_full = rows_only_in(con, rows_as_built(con, snapshot), rows_as_built(con, table))
-        out[table] = {"rows": rows, "only_incremental": only_incremental, "only_full": only_full}
-    return out
-
-
 def measure(mode: str, warehouse: Path, landing: Path | None = None) -> dict:
     output = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(warehouse), str(landing or "")],
@@ -312,155 +196,6 @@ def measure(mode: str, warehouse: Path, landing: Path | None = None) -> dict:
         text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
-
-
-# --------------------------------------------------------------------------- dbt
-
-
-def run_dbt(
-    label: str, args: list[str], warehouse: Path, work: Path, target: str, profiles: Path, project: Path | None = None
-) -> dict:
-    """Run one dbt command as a subprocess; wall time, peak RSS and run_results.json."""
-    target_path, log_path = work / target, work / "logs"
-    command = [
-        str(DBT),
-        *args,
-        "--profiles-dir",
-        str(profiles),
-        "--project-dir",
-        str(project or profiles),
-        "--target-path",
-        str(target_path),
-        "--log-path",
-        str(log_path),
-    ]
-    kernel_file = work / f"{label}.maxrss"
-    if TIME.exists():
-        command = [str(TIME), "-f", "%M", "-o", str(kernel_file), *command]
-    env = dict(os.environ, PARKPI_WAREHOUSE=str(warehouse), PARKPI_DBT_MEMORY_LIMIT=DBT_MEMORY_LIMIT)
-    (target_path / "run_results.json").unlink(missing_ok=True)
-    output = work / f"{label}.out"
-    with output.open("w") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        peak = TreePeak(process.pid)
-        peak.start()
-        returncode = process.wait()
-        seconds = time.perf_counter() - started
-        peak.stop()
-    figure = {"label": label, "seconds": seconds, "returncode": returncode, "peak_rss": peak.peak}
-    if kernel_file.exists():
-        text = kernel_file.read_text().strip().splitlines()
-        if text and text[-1].isdigit():
-            figure["kernel_max_rss"] = int(text[-1]) * 1024
-    results = target_path / "run_results.json"
-    if results.exists():
-        shutil.copy2(results, work / f"{label}.run_results.json")
-        figure.update(summarise_run_results(json.loads(results.read_text())))
-    if returncode != 0:
-        tail = output.read_text().splitlines()[-15:]
-        figure["tail"] = tail
-    return figure
-
-
-class TreePeak(threading.Thread):
-    """Polls the summed RSS of a process and its descendants every 0.2 s."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.root = psutil.Process(pid)
-        self.peak = 0
-        self._done = threading.Event()
-
-    def run(self) -> None:
-        while not self._done.is_set():
-            try:
-                processes = [self.root, *self.root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                return
-            total = 0
-            for process in processes:
-                try:
-                    total += process.memory_info().rss
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    pass
-            self.peak = max(self.peak, total)
-            self._done.wait(0.2)
-
-    def stop(self) -> None:
-        self._done.set()
-        self.join()
-
-
-def _span(intervals: list[tuple[float, float]]) -> float:
-    """Wall-clock length of the union of intervals."""
-    total, end = 0.0, float("-inf")
-    for start, stop in sorted(intervals):
-        if stop <= end:
-            continue
-        total += stop - max(start, end)
-        end = stop
-    return total
-
-
-def summarise_run_results(data: dict) -> dict:
-    kinds: dict[str, dict] = {}
-    nodes = []
-    models: dict[str, float] = {}
-    statuses: dict[str, int] = {}
-    for result in data.get("results", []):
-        kind = result["unique_id"].split(".")[0]
-        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
-        times = [
-            (datetime.fromisoformat(t["started_at"]).timestamp(), datetime.fromisoformat(t["completed_at"]).timestamp())
-            for t in result.get("timing", [])
-            if t.get("started_at") and t.get("completed_at")
-        ]
-        entry = kinds.setdefault(kind, {"count": 0, "sum": 0.0, "intervals": []})
-        entry["count"] += 1
-        entry["sum"] += result.get("execution_time") or 0.0
-        if times:
-            entry["intervals"].append((min(t[0] for t in times), max(t[1] for t in times)))
-        name = result["unique_id"].split(".")[2]  # model.parkpi.<name>, test.parkpi.<name>.<hash>
-        nodes.append((result.get("execution_time") or 0.0, kind, name))
-        if kind == "model":
-            models[name] = result.get("execution_time") or 0.0
-    all_intervals = [i for entry in kinds.values() for i in entry["intervals"]]
-    return {
-        "dbt_elapsed": data.get("elapsed_time"),
-        "nodes_span": _span(all_intervals),
-        "kinds": {k: {"count": v["count"], "sum": v["sum"], "span": _span(v["intervals"])} for k, v in kinds.items()},
-        "statuses": statuses,
-        "slowest": sorted(nodes, reverse=True)[:8],
-        "models": models,
-    }
-
-
-# --------------------------------------------------------------------------- report
-
-
-def mib(value: int | None) -> str:
-    return f"{value / 2**20:,.0f} MiB" if value else "n/a"
-
-
-def report_dbt(figure: dict) -> None:
-    kernel = f", kernel max {mib(figure.get('kernel_max_rss'))}" if "kernel_max_rss" in figure else ""
-    rss = f"peak RSS {mib(figure['peak_rss'])} (tree, polled{kernel})"
-    print(f"  {figure['label']:<13} {figure['seconds']:8.2f} s wall  {rss}")
-    if "kinds" in figure:
-        parts = [
-            f"{kind}s {v['count']} span {v['span']:.2f} s (sum {v['sum']:.2f} s)"
-            for kind, v in sorted(figure["kinds"].items())
-        ]
-        outside = figure["seconds"] - figure["nodes_span"]
-        print(f"      {'; '.join(parts)}; outside nodes {outside:.2f} s; {figure['statuses']}")
-        slow = ", ".join(f"{name} {seconds:.2f}" for seconds, _kind, name in figure["slowest"][:8])
-        print(f"      slowest: {slow}")
-    if figure["returncode"] != 0:
-        print(f"      dbt exited with {figure['returncode']}; last lines:")
-        for line in figure.get("tail", []):
-            print(f"        {line}")
-    sys.stdout.flush()
 
 
 def run(events: int, reference: Path | None = None, pairs: int = 1, rounds: int = 0) -> dict:
@@ -602,93 +337,6 @@ def clean_up(figures: dict) -> None:
             path.unlink()
     shutil.rmtree(work / ".duckdb_tmp", ignore_errors=True)
     shutil.rmtree(figures["landing"], ignore_errors=True)
-
-
-def summarise_targets(figures: dict) -> None:
-    startup, full, baseline = figures["startup"], figures["full"], figures["baseline"]
-    incremental, refresh = figures.get("incremental"), figures.get("refresh")
-    failed = [f["label"] for f in (startup, full, incremental, refresh) if f and f["returncode"] != 0]
-    if failed:
-        print(f"  dbt FAILED in: {', '.join(failed)} (times of failed builds are not comparable)")
-    bound = 2 * baseline["seconds"] + startup["seconds"]
-    print(
-        f"  full build {full['seconds']:.1f} s vs 2 x baseline + start-up = 2 x {baseline['seconds']:.1f} + "
-        f"{startup['seconds']:.1f} = {bound:.1f} s: {full['seconds'] / bound:.2f}x "
-        f"({'met' if full['seconds'] <= bound and full['returncode'] == 0 else 'MISSED'}); "
-        f"full build / baseline = {full['seconds'] / baseline['seconds']:.1f}x, "
-        f"minus start-up {(full['seconds'] - startup['seconds']) / baseline['seconds']:.1f}x",
-        flush=True,
-    )
-    if incremental and refresh:
-        share = incremental["seconds"] / full["seconds"]
-        ok = share <= 0.2 and incremental["returncode"] == 0
-        print(
-            f"  incremental / full = {share:.1%} (target <= 20%: {'met' if ok else 'MISSED'}); "
-            f"incremental / refresh = {incremental['seconds'] / refresh['seconds']:.1%}; both minus start-up: "
-            f"{(incremental['seconds'] - startup['seconds']) / (full['seconds'] - startup['seconds']):.1%}",
-            flush=True,
-        )
-        # the floor of any incremental build: dbt's fixed cost (import, parse, 42 nodes' overhead)
-        print(
-            f"  start-up alone (a build with no rows) / full = {startup['seconds'] / full['seconds']:.1%}: "
-            "no incremental dbt build can cost less",
-            flush=True,
-        )
-    if figures["references"]:
-        ratios = [
-            mine["seconds"] / theirs["seconds"]
-            for theirs, mine in zip(figures["references"], figures["full_builds"], strict=True)
-        ]
-        print(
-            "  full build / reference full build, paired: "
-            + ", ".join(
-                f"{mine['seconds']:.1f} / {theirs['seconds']:.1f} s = {ratio:.2f}x"
-                for theirs, mine, ratio in zip(figures["references"], figures["full_builds"], ratios, strict=True)
-            )
-            + f" (target <= 1.3x: {'met' if max(ratios) <= 1.3 else 'MISSED' if min(ratios) > 1.3 else 'mixed'})",
-            flush=True,
-        )
-    builds = [f for f in (startup, incremental, refresh, *figures["full_builds"]) if f]
-    dbt_peak = max(max(f["peak_rss"], f.get("kernel_max_rss", 0)) for f in builds)
-    peak = max(dbt_peak, baseline["peak_rss"])
-    figures["peak_rss"] = peak
-    print(
-        f"  peak RSS: dbt {dbt_peak / GIB:.2f} GiB, baseline {baseline['peak_rss'] / GIB:.2f} GiB "
-        f"(target <= 4 GB: {'met' if peak <= 4e9 else 'MISSED'})",
-        flush=True,
-    )
-
-
-def json_figures(figures: dict) -> dict:
-    """One size's figures for the closing JSON line."""
-
-    def seconds(figure: dict | None) -> float | None:
-        return round(figure["seconds"], 2) if figure else None
-
-    full = figures["full"]
-    models = full.get("models", {})
-    out = {
-        "events": figures["events"],
-        "full_build_s": seconds(full),
-        "fct_dossiers_s": round(models["fct_dossiers"], 2) if "fct_dossiers" in models else None,
-        # the models after the facts: which periods have rows, the components, every KPI table
-        "kpi_models_s": round(sum(s for name, s in models.items() if name.startswith(("int_kpi_", "kpi_"))), 2),
-        "baseline_s": seconds(figures["baseline"]),
-        "startup_s": seconds(figures["startup"]),
-        "incremental_s": seconds(figures.get("incremental")),
-        "refresh_s": seconds(figures.get("refresh")),
-        "peak_rss_mib": round(figures.get("peak_rss", 0) / 2**20),
-        "incremental_equals_refresh": figures.get("incremental_equals_refresh"),
-        "dbt_ok": all(f["returncode"] == 0 for f in (full, figures.get("incremental"), figures.get("refresh")) if f),
-    }
-    if figures["references"]:
-        out["reference_full_build_s"] = [seconds(f) for f in figures["references"]]
-        out["paired_full_build_s"] = [seconds(f) for f in figures["full_builds"]]
-        out["full_vs_reference"] = [
-            round(mine["seconds"] / theirs["seconds"], 3)
-            for theirs, mine in zip(figures["references"], figures["full_builds"], strict=True)
-        ]
-    return out
 
 
 def main() -> None:
