@@ -35,7 +35,7 @@ SKIPPED_TABLES = {"_snapshot"}
 
 def rows_as_built(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     """A query of every row of ``relation`` without its build time, for comparing an incremental
-    build with a full refresh (tests/test_dbt_project.py, bench/transform.py, bench/scale.py)."""
+    build with a full refresh (tests/dbt_helpers.py, bench/transform_baseline.py, bench/scale.py)."""
     columns = [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
     exclude = f" EXCLUDE ({BUILD_TIME_COLUMN})" if BUILD_TIME_COLUMN in columns else ""
     return f"SELECT *{exclude} FROM {relation}"

@@ -8,7 +8,7 @@
 
     The loader stores it with each raw portal event (`_dossier_key`, sources/portal.py,
     DOSSIER_KEY_SQL); this macro computes the same value, for the changed dossiers (a test
-    holds the two together: tests/test_dbt_project.py). MD5, not hash(): stored keys must
+    holds the two together: tests/test_dbt_macros.py). MD5, not hash(): stored keys must
     match keys computed by a later DuckDB version. DuckDB only: Spark builds these models as
     tables, never incrementally, and reads the stored keys from the lake.
 -#}
