@@ -187,7 +187,7 @@ def test_bad_file_fails_its_load_naming_it_and_loses_nothing(
 
 def test_an_empty_json_lines_export_is_a_file_with_no_records(con, landing: Path) -> None:
     """JSON Lines has no header: an empty (or empty gzip) export is valid and holds no event.
-    (An empty CSV has no header row and fails; see tests/test_loader.py.)"""
+    (An empty CSV has no header row and fails; see tests/test_loader_files.py.)"""
     before = loaded_before(con, landing)
     empty_gzip(landing)
     result = load_source(con, PORTAL, landing)
