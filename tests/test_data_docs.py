@@ -14,7 +14,7 @@ import pytest
 
 from quality import DataDocs, validate_suite
 from quality.suites import suite as suite_named
-from tests.test_quality_checks import NOW, build_warehouse
+from tests.quality_warehouse import NOW, build_warehouse
 
 MAILBOX_REPORTS = suite_named("mailbox.raw_reports")
 PORTAL_EVENTS = suite_named("portal.raw_events")
