@@ -64,7 +64,8 @@ SLOW_FILES_FIRST = (
     "test_spark.py",  # 170: its Spark build mostly waits on Spark's per-query latency: best started early
     "test_pipeline.py",  # 250
     "test_dbt_project.py",  # 185
-    "test_publish.py",  # 155
+    "test_publish.py",  # 155 together with test_publish_report.py, split from it (not timed apart yet)
+    "test_publish_report.py",
     "test_crash_safety.py",  # 110
     "test_quality_checks.py",  # 95
     "test_automation.py",  # 50
@@ -191,6 +192,13 @@ def unseen_build(shared_base: Path) -> Build:
     (tests/oracle/edge_cases.py) on top, loaded and built by dbt alone (tests/oracle/build.py),
     once per session for all workers. Shared by test_oracle and test_explain; read-only."""
     return shared(shared_base, "unseen_build")
+
+
+@pytest.fixture
+def published(sample_build: Build):
+    """The session's sample build (read-only): (root, landing, publish dir)."""
+    assert "DuckDB snapshot" in sample_build.run.stdout and "report" in sample_build.run.stdout
+    return sample_build.root, sample_build.landing, sample_build.publish_dir
 
 
 @pytest.fixture

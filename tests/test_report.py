@@ -2,7 +2,7 @@
 test, and the page in headless Chromium. Its parts (periods, Vietnamese order, Babel formatting,
 targets, charts) are in tests/test_report_parts.py.
 
-The report on the real sample is in tests/test_publish.py (it needs a full `parkpi run`).
+The report on the real sample is in tests/test_publish_report.py (it needs a full `parkpi run`).
 """
 
 from __future__ import annotations
