@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from tests.builds import Build
-from tests.oracle import edge_cases
+from tests.oracle import edge_raw
 from tests.oracle.compare import differences, fetch_table
 from tests.oracle.raw import Raw, read_raw, table_exists
 from tests.oracle.tables import PERIODIC_KEY, TARGETS_KEY, YEARLY_KEY, Tables
@@ -111,7 +111,7 @@ def test_targets_file_read_like_the_contract(built: Built) -> None:
 def test_edge_cases_reach_the_raw_layer_as_written(unseen_built: Built) -> None:
     """The hand-computed figures of test_oracle_unit.py hold for this warehouse's input: the
     loader kept exactly the edge-case rows meant to be valid, with the same values."""
-    expected = edge_cases.raw()
+    expected = edge_raw.raw()
     for name in ("events", "shipments", "reports", "agencies", "procedures"):
         written = getattr(expected, name)
         columns = sorted(written[0])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.oracle import edge_cases
+from tests.oracle import edge_cases, edge_raw
 from tests.oracle.compare import differences
 from tests.oracle.edge_cases import Y1, A, B, C, D, X
 from tests.oracle.precedence import agencies, successor_resolver
@@ -23,7 +23,7 @@ DAY = 86_400
 
 @pytest.fixture(scope="module")
 def tables() -> Tables:
-    return Tables(edge_cases.raw())
+    return Tables(edge_raw.raw())
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_province_figures_by_hand(yearly, year: int, expected: dict) -> None:
 
 
 def test_agency_scope_follows_successors(yearly) -> None:
-    resolve = successor_resolver(agencies(edge_cases.raw().agencies))
+    resolve = successor_resolver(agencies(edge_raw.raw().agencies))
     # A's later catalogue line wins (A -> B -> C); a cycle stops at the repeated code
     assert [resolve(code) for code in (A, B, C, D, X, Y1)] == [C, C, C, D, X, Y1]
     assert year_value(yearly, 2023, "dossiers_received", C) == 12  # E1 E2 E3 E4 E7 E9 E9B E10 E13 E16 E21 E23
@@ -284,7 +284,7 @@ def test_targets_file_rejects_by_the_contract(tmp_path: Path) -> None:
     assert "merged into 'EDGE.B'" in reasons[5]
     assert "no agency scope" in reasons[6]
     # the parsed valid lines are the raw rows the loader must write
-    assert parsed.accepted == edge_cases.raw().targets
+    assert parsed.accepted == edge_raw.raw().targets
     winners = parsed.winners()
     assert winners[(2023, "dossiers_received", "ALL")]["GiaTri"] == 12.0
     assert winners[(2023, "on_time_rate", "ALL")]["GiaTri"] == 50.0
