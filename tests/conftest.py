@@ -16,6 +16,7 @@ import pytest
 from sources.mailbox import MAILBOX
 from sources.portal import PORTAL
 from sources.postal import POSTAL
+from sources.registry import SOURCES
 from sources.warehouse import connect
 from tests.builds import Build, shared, start_shared
 
@@ -204,7 +205,7 @@ def published(sample_build: Build):
 @pytest.fixture
 def landing(tmp_path: Path) -> Path:
     root = tmp_path / "landing"
-    for token in ("portal", "postal", "mailbox", "catalog"):
+    for token in SOURCES:
         (root / token).mkdir(parents=True)
     return root
 

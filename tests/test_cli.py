@@ -97,8 +97,8 @@ def test_rejects_of_the_sample_render_in_both_languages() -> None:
             load_source(con, source, SAMPLE_LANDING_DIR)
         rows = [
             row
-            for token in ("portal", "postal", "mailbox")
-            for row in con.execute(f"SELECT reason, reasons FROM raw_{token}.rejects").fetchall()
+            for source in SOURCES.values()
+            for row in con.execute(f"SELECT reason, reasons FROM {source.schema}.rejects").fetchall()
         ]
     assert len(rows) >= 10
     for reason, reasons in rows:

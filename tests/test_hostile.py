@@ -69,10 +69,11 @@ def loaded_before(con, landing: Path) -> dict[str, list[tuple]]:
     write_jsonl(landing / "portal/2016/good.jsonl", [event("GOOD-1"), event("GOOD-2", 9, "20160105080000")])
     write_csv(landing / "postal/2016/good.csv", POSTAL_HEADER, [postal_row("EA000000001VN")])
     write_csv(landing / "mailbox/2016/good.csv", MAILBOX_HEADER, [mailbox_row()])
-    for source in (PORTAL, POSTAL, MAILBOX):
+    loaded = (PORTAL, POSTAL, MAILBOX)
+    for source in loaded:
         load_source(con, source, landing)
     state = fingerprint(con)
-    assert all(state[f"raw_{s}.rejects"] == [] for s in ("portal", "postal", "mailbox")), state
+    assert all(state[f"{source.schema}.rejects"] == [] for source in loaded), state
     return state
 
 
