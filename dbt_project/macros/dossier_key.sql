@@ -2,7 +2,7 @@
     A dossier's key: an integer the incremental per-dossier models find a dossier's rows by
     before they compare the codes themselves. A semi-join on an integer column costs a fraction
     of one on the codes, which DuckDB has to decompress for every row: at 30M events, the
-    changed dossiers' raw events 0.76 -> 0.17 CPU-s, their rows of kpi_dossier_sources deleted
+    changed dossiers' raw events 0.78 -> 0.20 CPU-s, their rows of kpi_dossier_sources deleted
     0.73 -> 0.20 CPU-s (docs/scaling.md). Not an identifier: two codes can share a key (31
     bits of MD5), so every lookup by key is followed by one by code.
 
