@@ -87,6 +87,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         shutil.rmtree(config.option.basetemp, ignore_errors=True)  # memory, not disk: give it back
 
 
+def rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def snapshot(con, table: str) -> list[tuple]:
+    """Every row of ``table``, sorted: for comparing a raw table before and after."""
+    return rows(con, f"SELECT * FROM {table} ORDER BY ALL")
+
+
 def header(source) -> list[str]:
     return [f.name for f in source.entities[0].fields]
 

@@ -20,19 +20,12 @@ from tests.conftest import (
     PORTAL_HEADER,
     POSTAL_HEADER,
     event,
+    rows,
+    snapshot,
     write_csv,
     write_jsonl,
     write_xlsx,
 )
-
-
-def rows(con, sql: str) -> list[tuple]:
-    return con.execute(sql).fetchall()
-
-
-def snapshot(con, table: str) -> list[tuple]:
-    return rows(con, f"SELECT * FROM {table} ORDER BY ALL")
-
 
 # ---------------------------------------------------------------- readers
 

@@ -20,11 +20,12 @@ from tests.conftest import (
     PORTAL_HEADER,
     POSTAL_HEADER,
     event,
+    rows,
+    snapshot,
     write_csv,
     write_jsonl,
     write_xlsx,
 )
-from tests.test_loader import rows, snapshot
 
 # ---------------------------------------------------------------- unreadable files
 

@@ -17,9 +17,9 @@ from sources.portal import PORTAL
 from sources.postal import POSTAL
 from tests.conftest import (
     event,
+    rows,
     write_jsonl,
 )
-from tests.test_loader import rows
 
 TRICKY_VALUES = [
     None, "", " ", "0", "1", "2", "3", "4", "9", "10", "11", "01", " 1", "1 ", "+1", "-1", "1.0", "1e1", "1_0",
